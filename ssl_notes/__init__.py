@@ -1,0 +1,28 @@
+"""Helper package for the book *Learning dynamics of self-supervised models, re-derived*.
+
+Modules, one idea each:
+
+- :mod:`ssl_notes.data`: data sets, augmentations, positives and negatives;
+- :mod:`ssl_notes.losses`: the losses (1), (2) and the data matrix C of eq. (7);
+- :mod:`ssl_notes.manifold`: matrices with orthonormal columns;
+- :mod:`ssl_notes.models`: two-layer networks and their linear counterparts;
+- :mod:`ssl_notes.plotting`: the figure style of the book.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def default_device():
+    """Return ``torch.device('cuda')`` when a GPU is visible, else the CPU.
+
+    Every chapter calls this once at the top: a GPU is used when present and
+    never required.
+    """
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+__all__ = ["__version__", "default_device"]

@@ -1,0 +1,29 @@
+"""The install branch of a chapter's first cell (what Colab runs) works on this checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import jupytext
+
+from conftest import BOOK, ROOT
+
+
+def test_bootstrap_cell_installs_from_a_local_source(tmp_path):
+    nb = jupytext.read(BOOK / "data_matrix.py")
+    cell = next(c for c in nb.cells if c.cell_type == "code").source
+    target = tmp_path / "site"
+    env = dict(os.environ)
+    env["SSL_NOTES_SOURCE"] = str(ROOT)
+    env["SSL_NOTES_PIP_ARGS"] = f"--no-deps --no-build-isolation --target {target}"
+    env.pop("PYTHONPATH", None)
+    # -S: no site-packages, so `import ssl_notes` fails and the install branch runs;
+    # the pip subprocess the cell starts runs without -S and has pip and setuptools.
+    code = cell + "\nprint('IMPORTED FROM', ssl_notes.__file__)\n"
+    proc = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("IMPORTED FROM")][0]
+    assert line.split(" ", 2)[2].startswith(str(target)), line
