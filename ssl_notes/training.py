@@ -1,0 +1,127 @@
+r"""Gradient-descent baselines for the constrained problem (8).
+
+Reference training (11): for :math:`L(W, V) = \operatorname{Tr}(V^\top W^\top C W V)`,
+
+.. math:: W \leftarrow \Pi(W - \eta\, G_W), \qquad V \leftarrow \Pi(V - \eta\, G_V),
+
+with :math:`\Pi` the polar projection onto orthonormal columns
+(:func:`ssl_notes.manifold.project_orthonormal`), both directions evaluated at the
+current (W, V). Two choices of direction:
+
+- ``gradient="euclidean"`` (the literal (11)): the free gradients
+  :math:`G_W = 2CWVV^\top`, :math:`G_V = 2W^\top C W V`;
+- ``gradient="grassmann"``: the projected gradients of Theorem 2,
+  :math:`(I - WW^\top)G_W` and :math:`(I - VV^\top)G_V`, whose flow is
+  :math:`\dot M = -2(I - MM^\top)CM`.
+
+To first order in :math:`\eta` the polar projection of :math:`W - \eta G` moves
+along :math:`-(G - W\operatorname{sym}(W^\top G))`, the Euclidean-metric Stiefel
+gradient, which differs from :math:`-(I - WW^\top)G` by
+:math:`-W\operatorname{skew}(W^\top G)`; the Theorem 2 chapter measures what that
+does to M.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validate import as_matrix, check_orthonormal_columns, check_positive_int, check_symmetric
+from .manifold import project_orthonormal
+
+__all__ = ["GDResult", "projected_gd"]
+
+
+@dataclass
+class GDResult:
+    """Result of :func:`projected_gd`.
+
+    Attributes
+    ----------
+    W : ndarray, shape (d, h), final first layer (orthonormal columns)
+    V : ndarray, shape (h, z), final second layer (orthonormal columns)
+    losses : ndarray, shape (steps + 1,), the loss before each step, the initial loss first
+    M_trajectory : ndarray, shape (steps + 1, d, z), or None unless ``record=True``
+    """
+
+    W: np.ndarray
+    V: np.ndarray
+    losses: np.ndarray
+    M_trajectory: np.ndarray | None = None
+
+    @property
+    def M(self) -> np.ndarray:
+        """The end-to-end matrix WV, shape (d, z)."""
+        return self.W @ self.V
+
+
+def projected_gd(
+    C: Any,
+    W0: Any,
+    V0: Any,
+    lr: float,
+    steps: int,
+    gradient: str = "euclidean",
+    record: bool = False,
+    progress: bool = False,
+) -> GDResult:
+    r"""Projected gradient descent (11) on :math:`\operatorname{Tr}(V^\top W^\top CWV)`.
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d), symmetric
+    W0 : array_like, shape (d, h), orthonormal columns
+    V0 : array_like, shape (h, z), orthonormal columns (z <= h <= d)
+    lr : float, positive step size
+    steps : int, positive number of steps
+    gradient : {"euclidean", "grassmann"}
+        Direction before the polar projection (see the module docstring).
+    record : bool
+        Keep :math:`M_k = W_kV_k` at every step.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    GDResult
+    """
+    C = check_symmetric("C", C)
+    W = check_orthonormal_columns("W0", W0).copy()
+    V = check_orthonormal_columns("V0", V0).copy()
+    d, h = W.shape
+    if C.shape[0] != d:
+        raise ValueError(f"W0: expected {C.shape[0]} rows to match C {C.shape}, got shape {W.shape}")
+    if V.shape[0] != h:
+        raise ValueError(f"V0: expected {h} rows to match W0 {W.shape}, got shape {V.shape}")
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr: expected a positive step size, got {lr!r}")
+    steps = check_positive_int("steps", steps)
+    if gradient not in ("euclidean", "grassmann"):
+        raise ValueError(f"gradient: expected 'euclidean' or 'grassmann', got {gradient!r}")
+    losses = np.empty(steps + 1)
+    traj = np.empty((steps + 1, d, V.shape[1])) if record else None
+    it = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, desc=f"projected GD (11), h = {h}")
+    for k in it:
+        M = W @ V
+        CM = C @ M
+        losses[k] = np.sum(M * CM)
+        if record:
+            traj[k] = M
+        GW = 2.0 * CM @ V.T
+        CW = C @ W
+        GV = 2.0 * W.T @ (CW @ V)
+        if gradient == "grassmann":
+            GW = GW - W @ (W.T @ GW)
+            GV = GV - V @ (V.T @ GV)
+        W, V = project_orthonormal(W - lr * GW), project_orthonormal(V - lr * GV)
+    M = W @ V
+    losses[steps] = np.sum(M * (C @ M))
+    if record:
+        traj[steps] = M
+    return GDResult(W, V, losses, traj)
