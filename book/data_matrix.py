@@ -41,9 +41,7 @@ except ImportError:
 # %%
 import numpy as np
 import torch
-from myst_nb import glue
-
-from ssl_notes import data, losses, manifold
+from ssl_notes import data, glue, losses, manifold
 from ssl_notes.plotting import COLORS, new_figure
 
 device = ssl_notes.default_device()  # used when a GPU is present, never required

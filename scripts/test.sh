@@ -7,6 +7,20 @@ cd "$(dirname "$0")/.."
 bash scripts/env.sh
 export MPLBACKEND=Agg PYTHONHASHSEED=0
 
+# The browser checks (tests/book/test_browser.py) need Debian's chromium and a local copy
+# of the npm package mathjax@3; install them in the background while phase 1 runs (they
+# are skipped, with a message, where neither can be installed).
+mkdir -p _build
+(
+  if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
+  if [ ! -f .cache/node/node_modules/mathjax/es5/tex-mml-chtml.js ] && command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix .cache/node mathjax@3
+  fi
+) > _build/browser-install.log 2>&1 &
+installer=$!
+
 # A copy of the book whose notebooks nbmake executes in place (--overwrite): the
 # committed .ipynb files stay output-free, and the build below renders these outputs.
 rm -rf _executed
@@ -19,6 +33,7 @@ start=$(date +%s)
   --nbmake --nbmake-timeout=600 --overwrite _executed/book
 echo "[test] unit tests and notebooks: $(( $(date +%s) - start )) s"
 
+wait "$installer" || echo "[test] browser tool install failed (see _build/browser-install.log); browser checks may skip"
 start=$(date +%s)
 SSL_NOTES_EXECUTED_BOOK=_executed .venv/bin/pytest -q tests/book
 echo "[test] book build and page checks: $(( $(date +%s) - start )) s"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._glue import glue  # noqa: E402  (myst-nb when present, a no-op display otherwise)
+
 
 def default_device():
     """Return ``torch.device('cuda')`` when a GPU is visible, else the CPU.
@@ -25,4 +27,4 @@ def default_device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-__all__ = ["__version__", "default_device"]
+__all__ = ["__version__", "default_device", "glue"]

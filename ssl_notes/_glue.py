@@ -1,0 +1,23 @@
+"""``glue`` that works in the book and outside it (Colab has no myst-nb)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def glue(name: str, variable: Any, display: bool = True) -> None:
+    """Record ``variable`` under ``name`` for the book's ``{glue:}`` roles.
+
+    In the book build (and under nbmake) this is ``myst_nb.glue``. Where myst-nb is
+    not installed (Colab, a bare Jupyter), the value is simply displayed when
+    ``display`` is true, so a chapter runs unchanged without the book tool chain.
+    """
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        if display:
+            from IPython.display import display as _display
+
+            _display(variable)
+        return
+    _glue(name, variable, display)
