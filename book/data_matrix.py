@@ -39,6 +39,7 @@ except ImportError:
     import ssl_notes
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from ssl_notes import data, glue, losses, manifold
@@ -229,6 +230,7 @@ ax1.set_yscale("symlog", linthresh=1e-3)
 ax1.set(xlabel="index $j$ (ascending)", ylabel=r"eigenvalue $\lambda_j$", title="MNIST 0/1: spectrum of C")
 ax1.legend(loc="lower right")
 glue("fig_spectrum", fig, display=False)
+plt.close(fig)  # shown once, where the caption is, not also below this cell
 
 # %% [markdown]
 # ```{glue:figure} fig_spectrum

@@ -18,7 +18,7 @@ cp -r book _config.yml references.bib "$out/"
   for c in "$@"; do [ "$c" = data_matrix ] || echo "  - file: book/$c"; done
   echo "  - file: book/bibliography"
 } > "$out/_toc.yml"
-export MPLBACKEND=Agg
+unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures
 .venv/bin/pytest -q tests/test_notebooks.py -k "$(printf '%s or ' "$@" | sed 's/ or $//')" -p no:cacheprovider
 start=$(date +%s)
 .venv/bin/jupyter-book build "$out" -W -n --keep-going > "$out/build.log" 2>&1 || { tail -40 "$out/build.log"; echo "[check] BUILD FAILED ($out/build.log)"; exit 1; }

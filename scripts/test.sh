@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
-export MPLBACKEND=Agg PYTHONHASHSEED=0
+export PYTHONHASHSEED=0
+unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures for the book
 
 # The browser checks (tests/book/test_browser.py) need Debian's chromium and a local copy
 # of the npm package mathjax@3; install them in the background while phase 1 runs (they

@@ -40,7 +40,7 @@ def test_chapter_runs_in_a_fresh_environment_that_installs_ssl_notes(tmp_path):
     probe = subprocess.run([py, "-c", "import ssl_notes"], capture_output=True, cwd=tmp_path)
     assert probe.returncode != 0, "ssl_notes must not be importable before the bootstrap cell runs"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env.update(SSL_NOTES_SOURCE=str(ROOT), MPLBACKEND="Agg", PATH=f"{env_dir / 'bin'}:{env['PATH']}")
+    env.update(SSL_NOTES_SOURCE=str(ROOT), PATH=f"{env_dir / 'bin'}:{env['PATH']}")
     env.pop("SSL_NOTES_PIP_ARGS", None)
     start = time.time()
     proc = subprocess.run([py, "-c", RUNNER, str(BOOK / "data_matrix.ipynb"), str(tmp_path)],

@@ -34,7 +34,9 @@ def test_first_chapter_shows_statement_figure_and_glued_numbers(built_book):
     html = (built_book.html / "book" / "data_matrix.html").read_text()
     assert 'id="lem-trace-form"' in html, "the lemma's label is not on the page"
     assert "Losses of a linear embedding are traces" in html
-    assert re.search(r'<img[^>]+src="[^"]*\.png"', html), "no figure on the page"
+    fig = re.search(r'<figure[^>]*id="fig-spectrum".*?</figure>', html, re.S)
+    assert fig, "the glued figure is not on the page"
+    assert re.search(r'<img[^>]+src="[^"]*\.png"', fig.group(0)), "the glued figure has no image"
     m = re.search(r"largest absolute difference between the direct loss and\s+the trace is\s*(?:<[^>]+>)*\s*([0-9.]+e-[0-9]+)", html)
     assert m, "the glued trace error is not rendered as a number"
     assert float(m.group(1)) < 1e-10
