@@ -86,3 +86,14 @@ def test_chapter_starts_with_title_and_has_checks(py, ipynb):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.lstrip().startswith("# ")
     src = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert re.search(r"^\s*assert\b", src, re.M), "a chapter must assert its checks"
+
+
+@pytest.mark.parametrize("py, ipynb", PAIRS, ids=IDS)
+def test_chapter_ends_by_gluing_its_status_and_is_in_the_overview(py, ipynb):
+    """The last code cell glues `checks_status` (reached only if every check passed), and the
+    results overview pastes it."""
+    nb = jupytext.read(py)
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert 'glue("checks_status", "passed"' in last.source, "last code cell must glue checks_status"
+    overview = (BOOK / "overview.md").read_text()
+    assert f"{py.stem}.ipynb::checks_status:s" in overview, f"{py.stem} has no row in book/overview.md"

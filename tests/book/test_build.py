@@ -40,3 +40,14 @@ def test_first_chapter_shows_statement_figure_and_glued_numbers(built_book):
     m = re.search(r"largest absolute difference between the direct loss and\s+the trace is\s*(?:<[^>]+>)*\s*([0-9.]+e-[0-9]+)", html)
     assert m, "the glued trace error is not rendered as a number"
     assert float(m.group(1)) < 1e-10
+
+
+def test_overview_shows_live_status_and_numbers_of_every_chapter(built_book):
+    html = (built_book.html / "book" / "overview.html").read_text()
+    chapters = sorted(p.stem for p in (built_book.root / "book").glob("*.ipynb"))
+    pasted = re.findall(r'class="pasted-text">([^<]*)<', html)
+    assert pasted.count("passed") == len(chapters), pasted
+    numbers = [p for p in pasted if p != "passed"]
+    assert len(numbers) >= len(chapters), "every row pastes at least one measured number"
+    for stem in chapters:
+        assert f'href="{stem}.html"' in html, f"no link to {stem}"

@@ -14,7 +14,7 @@ def test_launch_buttons_point_at_existing_notebooks(built_book):
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     owner_repo = re.sub(r"^https://github\.com/", "", repo["url"]).rstrip("/")
     branch = repo["branch"]
-    chapters = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
+    chapters = sorted(p.stem for p in (built_book.root / "book").glob("*.ipynb"))
     assert chapters
     for stem in chapters:
         html = (built_book.html / "book" / f"{stem}.html").read_text()
