@@ -142,3 +142,41 @@ def trace_loss(C: Any, M: Any) -> float:
     if M.shape[0] != C.shape[0]:
         raise ValueError(f"M: expected {C.shape[0]} rows to match C {C.shape}, got shape {M.shape}")
     return float(np.sum(M * (C @ M)))
+
+
+def spectral_contrastive_loss(f: Callable[[Any], Any], X: Any, X_pos: Any) -> Any:
+    r"""Spectral contrastive loss of HaoChen et al. (2021), on a batch of positive pairs.
+
+    .. math:: L_{sc}(f) = -\frac2n\sum_{i=1}^n f(x_i)^\top f(x_i^+)
+              + \frac{1}{n(n-1)}\sum_{i \ne j} \big(f(x_i)^\top f(x_j^+)\big)^2 .
+
+    The population loss is :math:`-2\,\mathbb{E}[f(x)^\top f(x^+)] +
+    \mathbb{E}[(f(x)^\top f(x'))^2]` with :math:`x'` independent of x; as in
+    HaoChen et al., the second expectation is estimated on the pairs formed by an
+    anchor and the positive of *another* anchor, so the negatives are implicit and
+    every embedded point enters the quadratic term (with explicit negatives only,
+    the positives would appear in the linear term alone and a model with more
+    parameters than data points could send the loss to minus infinity). Unlike (1)
+    and (2), the quadratic term :math:`(\sum_k f_k(x) f_k(x'))^2` contains the
+    products :math:`f_k f_l` for :math:`k \ne l`: it couples the output
+    dimensions, and it bounds the loss from below.
+
+    Parameters
+    ----------
+    f : callable
+        Embedding, mapping an ``(n, d)`` array to ``(n, z)`` (or ``(n,)``);
+        numpy or torch (differentiable) as in :func:`contrastive_loss`.
+    X, X_pos : array_like, shape (n, d), n >= 2
+        Anchors and their positives.
+    """
+    X, X_pos = _check_points(("X", "X_pos"), X, X_pos)
+    n = X.shape[0]
+    if n < 2:
+        raise ValueError(f"X: the spectral contrastive loss needs at least 2 pairs, got n = {n}")
+    F, Fp = _embed(f, X, "X"), _embed(f, X_pos, "X_pos")
+    G = F @ Fp.T  # G[i, j] = f(x_i)^T f(x_j^+)
+    diag = (F * Fp).sum(-1)
+    return -2.0 * diag.mean() + ((G**2).sum() - (diag**2).sum()) / (n * (n - 1))
+
+
+__all__.append("spectral_contrastive_loss")

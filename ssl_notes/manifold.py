@@ -3,17 +3,28 @@ r"""Matrices with orthonormal columns (the Stiefel manifold :math:`V_k(\mathbb{R
 Small named operations, each tested against its defining identity:
 sampling from the uniform (Haar) distribution, the nearest point in
 Frobenius norm (polar factor), and a membership test.
+
+Also the Euclidean (Frobenius-distance) projections onto the two norm balls of
+Propositions 2 and 3: the Frobenius ball (rescale) and the operator-norm ball
+(clip the singular values).
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
 from ._validate import as_matrix, as_rng, check_positive_int
 
-__all__ = ["haar_orthonormal", "project_orthonormal", "is_orthonormal"]
+__all__ = [
+    "haar_orthonormal",
+    "project_orthonormal",
+    "is_orthonormal",
+    "project_frobenius_ball",
+    "project_operator_ball",
+]
 
 
 def haar_orthonormal(m: int, k: int, rng: Any = None) -> np.ndarray:
@@ -82,3 +93,66 @@ def is_orthonormal(A: Any, tol: float = 1e-10) -> bool:
     if A.shape[1] > A.shape[0]:
         return False
     return bool(np.max(np.abs(A.T @ A - np.eye(A.shape[1]))) <= tol)
+
+
+def _check_radius(radius: Any) -> float:
+    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Real):
+        raise TypeError(f"radius: expected a positive number, got {radius!r}")
+    r = float(radius)
+    if not np.isfinite(r) or r <= 0:
+        raise ValueError(f"radius: expected a finite positive number, got {radius!r}")
+    return r
+
+
+def project_frobenius_ball(A: Any, radius: float = 1.0) -> np.ndarray:
+    r"""Nearest point of the Frobenius ball :math:`\{X : \|X\|_F \le r\}` (Proposition 2).
+
+    The ball is the Euclidean ball of :math:`\mathbb{R}^{m k}`, so the projection
+    rescales: :math:`\Pi_F(A) = A \min(1, r / \|A\|_F)`. It keeps the singular
+    vectors and multiplies every singular value by the same factor.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, k)
+    radius : float
+        The radius r > 0.
+
+    Returns
+    -------
+    ndarray, shape (m, k), with :math:`\|\Pi_F(A)\|_F \le r`
+    """
+    A = as_matrix("A", A)
+    r = _check_radius(radius)
+    nrm = float(np.linalg.norm(A))
+    return A.copy() if nrm <= r else A * (r / nrm)
+
+
+def project_operator_ball(A: Any, radius: float = 1.0) -> np.ndarray:
+    r"""Nearest point, in Frobenius distance, of the operator-norm ball (Proposition 3).
+
+    With the thin SVD :math:`A = U\operatorname{diag}(s)P^\top`,
+
+    .. math:: \Pi_2(A) = U \operatorname{diag}(\min(s_j, r)) P^\top
+
+    minimises :math:`\|X - A\|_F` over :math:`\|X\|_2 \le r`: by Mirsky's
+    inequality :math:`\|X - A\|_F^2 \ge \sum_j (\sigma_j(X) - s_j)^2
+    \ge \sum_j (s_j - r)_+^2`, and the clipped matrix attains the bound. The
+    ball is convex, so the nearest point is unique (even when singular values
+    repeat and the SVD is not).
+
+    Parameters
+    ----------
+    A : array_like, shape (m, k)
+    radius : float
+        The radius r > 0.
+
+    Returns
+    -------
+    ndarray, shape (m, k), with :math:`\|\Pi_2(A)\|_2 \le r`
+    """
+    A = as_matrix("A", A)
+    r = _check_radius(radius)
+    U, s, Pt = np.linalg.svd(A, full_matrices=False)
+    if s[0] <= r:
+        return A.copy()
+    return (U * np.minimum(s, r)) @ Pt

@@ -31,7 +31,7 @@ import numpy as np
 from ._validate import as_matrix, check_orthonormal_columns, check_positive_int, check_symmetric
 from .manifold import project_orthonormal
 
-__all__ = ["GDResult", "projected_gd"]
+__all__ = ["GDResult", "projected_gd", "factors_with_product"]
 
 
 @dataclass
@@ -125,3 +125,45 @@ def projected_gd(
     if record:
         traj[steps] = M
     return GDResult(W, V, losses, traj)
+
+
+def factors_with_product(M0: Any, h: int, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Factors :math:`W_0` (d x h) and :math:`V_0` (h x z), both with orthonormal columns, with :math:`W_0V_0 = M_0`.
+
+    :math:`W_0 = [M_0, N]` with N a Haar-random orthonormal basis of an
+    (h - z)-dimensional subspace of the orthogonal complement of the span of
+    :math:`M_0`, and :math:`V_0 = [I_z; 0]`. Used to start networks of several
+    widths from one end-to-end matrix. Nothing is lost by the special form of
+    :math:`V_0`: the flows and the projected steps (11) are equivariant under
+    :math:`(W, V) \mapsto (WQ, Q^\top V)` for orthogonal Q (the polar factor
+    satisfies :math:`\Pi(AQ) = \Pi(A)Q`).
+
+    Parameters
+    ----------
+    M0 : array_like, shape (d, z), orthonormal columns
+    h : int, hidden width, z <= h <= d
+    rng : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    W0 : ndarray, shape (d, h)
+    V0 : ndarray, shape (h, z)
+    """
+    from ._validate import as_rng
+    from .manifold import haar_orthonormal
+
+    M0 = check_orthonormal_columns("M0", M0)
+    d, z = M0.shape
+    h = check_positive_int("h", h)
+    if not z <= h <= d:
+        raise ValueError(f"h: expected z <= h <= d, i.e. {z} <= h <= {d}, got {h}")
+    V0 = np.zeros((h, z))
+    V0[:z] = np.eye(z)
+    if h == z:
+        return M0.copy(), V0
+    gen = as_rng(rng)
+    R = haar_orthonormal(d, d - z, gen)  # random directions ...
+    R = R - M0 @ (M0.T @ R)  # ... projected onto the complement of span(M0)
+    B = np.linalg.svd(R, full_matrices=False)[0][:, : d - z]  # orthonormal basis of the complement
+    N = B @ haar_orthonormal(d - z, h - z, gen)  # Haar (h - z)-frame inside it
+    return np.hstack([M0, N]), V0

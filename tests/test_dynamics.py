@@ -115,3 +115,158 @@ def test_bad_input():
         dynamics.output_flow(np.ones((3, 1)), np.eye(3), np.eye(3), lr=0.0, steps=1)
     with pytest.raises(ValueError, match="K and D"):
         dynamics.output_flow(np.ones((3, 1)), np.eye(2), np.eye(3), lr=0.1, steps=1)
+
+
+# ---- the flows of the factors and the choice of metric (Theorem 2 chapter) ----------
+
+
+def _factors(rng, d, h, z):
+    from ssl_notes import training
+
+    M = manifold.haar_orthonormal(d, z, rng)
+    W, V = training.factors_with_product(M, h, rng)
+    R = manifold.haar_orthonormal(h, h, rng)
+    return W @ R, R.T @ V
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), d=st.integers(2, 9))
+def test_tangent_directions_are_tangent_and_differ_by_skew(seed, d):
+    rng = np.random.default_rng(seed)
+    h = int(rng.integers(1, d + 1))
+    W = manifold.haar_orthonormal(d, h, rng)
+    G = rng.standard_normal((d, h))
+    A = W.T @ G
+    skew = (A - A.T) / 2
+    out = {met: dynamics.tangent_direction(W, G, met) for met in dynamics.METRICS}
+    for met, Dl in out.items():
+        np.testing.assert_allclose(W.T @ Dl + Dl.T @ W, 0, atol=1e-12)
+    np.testing.assert_allclose(W.T @ out["grassmann"], 0, atol=1e-12)
+    np.testing.assert_allclose(out["euclidean"] - out["grassmann"], W @ skew, atol=1e-12)
+    np.testing.assert_allclose(out["canonical"] - out["grassmann"], 2 * W @ skew, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), d=st.integers(2, 9))
+def test_product_rule_width_free_for_grassmann_only(seed, d):
+    """d(WV)/dt = -2(I - MM^T)CM for the Grassmann projection at every width; the Stiefel
+    metrics add -k Pi C M with Pi = W(I - VV^T)W^T, k = 1 (Euclidean) or 2 (canonical)."""
+    rng = np.random.default_rng(seed)
+    z = int(rng.integers(1, d + 1))
+    h = int(rng.integers(z, d + 1))
+    C = _sym(rng, d)
+    W, V = _factors(rng, d, h, z)
+    M = W @ V
+    target = dynamics.flow_velocity(C, M)
+    PiCM = W @ (np.eye(h) - V @ V.T) @ W.T @ C @ M
+    for k, met in enumerate(dynamics.METRICS):
+        dW, dV = dynamics.factor_velocity(C, W, V, metric=met)
+        np.testing.assert_allclose(dW @ V + W @ dV, target - k * PiCM, atol=1e-12)
+
+
+def test_stiefel_deviation_is_large_for_intermediate_width():
+    rng = np.random.default_rng(11)
+    d, z, h = 10, 2, 6
+    C = _sym(rng, d)
+    W, V = _factors(rng, d, h, z)
+    M = W @ V
+    target = dynamics.flow_velocity(C, M)
+    dW, dV = dynamics.factor_velocity(C, W, V, metric="euclidean")
+    rel = np.linalg.norm(dW @ V + W @ dV - target) / np.linalg.norm(target)
+    assert rel > 0.05  # about sqrt((h - z)/(d - z)) / 2 = 0.35 on average
+
+
+def test_stiefel_gradients_agree_for_the_single_matrix_problem(rng):
+    C, M = _sym(rng, 7), manifold.haar_orthonormal(7, 3, rng)
+    G = 2 * C @ M
+    ref = dynamics.tangent_direction(M, G, "grassmann")
+    for met in ("euclidean", "canonical"):
+        np.testing.assert_allclose(dynamics.tangent_direction(M, G, met), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("h", [2, 4, 7])
+def test_factor_flow_keeps_constraints_and_matches_grassmann_flow(h):
+    rng = np.random.default_rng(h)
+    d, z = 7, 2
+    C = _sym(rng, d)
+    W0, V0 = _factors(rng, d, h, z)
+    ts = np.array([0.0, 0.5, 2.0])
+    Ws, Vs = dynamics.factor_flow(C, W0, V0, ts)
+    M_ref = dynamics.grassmann_flow(C, W0 @ V0, ts)
+    np.testing.assert_allclose(Ws @ Vs, M_ref, atol=1e-9)
+    for W, V in zip(Ws, Vs):
+        assert manifold.is_orthonormal(W, 1e-9) and manifold.is_orthonormal(V, 1e-9)
+    np.testing.assert_array_equal(Ws[0], W0)
+
+
+def test_factor_flow_stiefel_differs_from_theorem2():
+    rng = np.random.default_rng(5)
+    d, z, h = 8, 2, 5
+    C = _sym(rng, d)
+    W0, V0 = _factors(rng, d, h, z)
+    W, V = dynamics.factor_flow(C, W0, V0, 1.0, metric="canonical")
+    assert manifold.is_orthonormal(W, 1e-9)
+    assert np.max(np.abs(W @ V - dynamics.grassmann_flow(C, W0 @ V0, 1.0))) > 1e-2
+
+
+def test_zero_time_and_full_dimension():
+    rng = np.random.default_rng(8)
+    C, M0 = _sym(rng, 5), manifold.haar_orthonormal(5, 2, rng)
+    np.testing.assert_array_equal(dynamics.grassmann_flow_ode(C, M0, 0.0), M0)
+    np.testing.assert_allclose(dynamics.grassmann_flow(C, M0, [0.0, 0.0])[1], M0, atol=1e-15)
+    W, V = dynamics.factor_flow(C, *_factors(rng, 5, 3, 2), 0.0)
+    assert W.shape == (5, 3) and V.shape == (3, 2)
+    # z = d: I - MM^T = 0, the flow does not move
+    Q = manifold.haar_orthonormal(5, 5, rng)
+    np.testing.assert_allclose(dynamics.grassmann_flow(C, Q, 3.0), Q, atol=1e-10)
+
+
+def test_grassmann_flow_long_horizon_keeps_orthonormality():
+    rng = np.random.default_rng(9)
+    C, M0 = _sym(rng, 6), manifold.haar_orthonormal(6, 2, rng)
+    M = dynamics.grassmann_flow(C, M0, 60.0)
+    assert manifold.is_orthonormal(M, 1e-12)
+
+
+def test_unshifted_ode_drifts_when_lambda_z_positive():
+    """E = I - M^T M obeys dE/dt = 2(EA + AE), A = M^T C M: repelling when the limit has lambda_z > 0."""
+    C = np.diag([-1.0, 1.0, 2.0, 3.0, 4.0])
+    M0 = manifold.haar_orthonormal(5, 3, 1)
+    try:
+        M = dynamics.grassmann_flow_ode(C, M0, 12.0, rtol=1e-10, atol=1e-12, shift=False)
+        drift = np.max(np.abs(M.T @ M - np.eye(3)))
+    except RuntimeError:  # the solver gave up: drift too large to follow
+        drift = np.inf
+    assert drift > 1e-3
+    M = dynamics.grassmann_flow_ode(C, M0, 12.0, rtol=1e-10, atol=1e-12, shift=True)
+    assert manifold.is_orthonormal(M, 1e-9)
+
+
+def test_bad_input_factor_functions():
+    rng = np.random.default_rng(10)
+    C = _sym(rng, 5)
+    W, V = _factors(rng, 5, 3, 2)
+    with pytest.raises(ValueError, match="metric"):
+        dynamics.tangent_direction(W, W, "riemannian")
+    with pytest.raises(ValueError, match="G: expected shape"):
+        dynamics.tangent_direction(W, np.ones((5, 2)), "euclidean")
+    with pytest.raises(ValueError, match="W: columns are not orthonormal"):
+        dynamics.tangent_direction(2 * W, W)
+    with pytest.raises(ValueError, match="V: expected 3 rows"):
+        dynamics.factor_velocity(C, W, manifold.haar_orthonormal(4, 2, rng))
+    with pytest.raises(ValueError, match="W: expected 6 rows"):
+        dynamics.factor_velocity(_sym(rng, 6), W, V)
+    with pytest.raises(ValueError, match="V: a 3x4 matrix cannot"):
+        dynamics.factor_velocity(C, W, np.ones((3, 4)))  # z > h
+    with pytest.raises(ValueError, match="C: expected a symmetric"):
+        dynamics.factor_flow(np.triu(np.ones((5, 5))), W, V, 1.0)
+    with pytest.raises(ValueError, match="V0: columns are not orthonormal"):
+        dynamics.factor_flow(C, W, V + 0.1, 1.0)
+    with pytest.raises(ValueError, match="t:"):
+        dynamics.factor_flow(C, W, V, -1.0)
+    with pytest.raises(ValueError, match="M0: expected 5 rows"):
+        dynamics.grassmann_flow(C, np.eye(4)[:, :1], 1.0)
+    with pytest.raises(ValueError, match="M0: expected a 2-D"):
+        dynamics.grassmann_flow(C, np.ones(5) / np.sqrt(5), 1.0)
+    with pytest.raises(ValueError, match="C: expected a square"):
+        dynamics.grassmann_flow(np.ones((5, 4)), np.eye(5)[:, :1], 1.0)

@@ -78,3 +78,97 @@ def test_is_orthonormal():
     assert manifold.is_orthonormal(np.eye(3)[:, :2])
     assert not manifold.is_orthonormal(2 * np.eye(3)[:, :2])
     assert not manifold.is_orthonormal(np.ones((2, 3)))
+
+
+# --- projections onto the norm balls of Propositions 2 and 3 -------------------------
+
+
+def _feasible_points(rng, shape, radius, kind, count=30):
+    """Random points of the Frobenius or operator-norm ball, on and inside the sphere."""
+    pts = []
+    for _ in range(count):
+        Y = rng.standard_normal(shape)
+        nrm = np.linalg.norm(Y) if kind == "frobenius" else np.linalg.norm(Y, 2)
+        pts.append(Y * radius * rng.uniform(0.2, 1.0) / nrm)
+    return pts
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 8), k=st.integers(1, 8), radius=st.floats(0.1, 5.0), scale=st.floats(0.01, 10.0),
+       seed=st.integers(0, 2**16))
+def test_frobenius_ball_projection_is_the_nearest_point(m, k, radius, scale, seed):
+    rng = np.random.default_rng(seed)
+    A = scale * rng.standard_normal((m, k))
+    P = manifold.project_frobenius_ball(A, radius)
+    assert np.linalg.norm(P) <= radius * (1 + 1e-12)
+    if np.linalg.norm(A) <= radius:
+        np.testing.assert_array_equal(P, A)
+    else:  # a positive multiple of A on the sphere
+        assert abs(np.linalg.norm(P) - radius) <= 1e-12 * radius
+        np.testing.assert_allclose(P * np.linalg.norm(A) / radius, A, rtol=1e-12, atol=1e-12)
+    # projection onto a convex set: <A - P, Y - P> <= 0 for every feasible Y
+    for Y in _feasible_points(rng, A.shape, radius, "frobenius"):
+        assert np.sum((A - P) * (Y - P)) <= 1e-10 * (1 + np.linalg.norm(A) ** 2)
+    np.testing.assert_allclose(manifold.project_frobenius_ball(P, radius), P, atol=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 8), k=st.integers(1, 8), radius=st.floats(0.1, 5.0), scale=st.floats(0.01, 10.0),
+       seed=st.integers(0, 2**16))
+def test_operator_ball_projection_clips_and_is_the_nearest_point(m, k, radius, scale, seed):
+    rng = np.random.default_rng(seed)
+    A = scale * rng.standard_normal((m, k))
+    P = manifold.project_operator_ball(A, radius)
+    s_A = np.linalg.svd(A, compute_uv=False)
+    s_P = np.linalg.svd(P, compute_uv=False)
+    np.testing.assert_allclose(s_P, np.minimum(s_A, radius), atol=1e-12 * (1 + s_A[0]))
+    # same singular vectors: A - P = U diag((s - r)_+) P^T is "aligned" with P, so P^T (A - P) is symmetric PSD
+    S = P.T @ (A - P)
+    np.testing.assert_allclose(S, S.T, atol=1e-10 * (1 + s_A[0] ** 2))
+    assert np.min(np.linalg.eigvalsh((S + S.T) / 2)) >= -1e-10 * (1 + s_A[0] ** 2)
+    d0 = np.linalg.norm(A - P)
+    for Y in _feasible_points(rng, A.shape, radius, "operator"):
+        assert np.linalg.norm(A - Y) >= d0 - 1e-12 * (1 + d0)
+        assert np.sum((A - P) * (Y - P)) <= 1e-10 * (1 + s_A[0] ** 2)
+    np.testing.assert_allclose(manifold.project_operator_ball(P, radius), P, atol=1e-12 * (1 + s_A[0]))
+
+
+def test_operator_projection_keeps_the_column_span_and_repeated_singular_values():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((7, 3)) * 5
+    P = manifold.project_operator_ball(A)
+    # clipping changes singular values, not singular vectors: same column span
+    Qa, Qp = np.linalg.qr(A)[0], np.linalg.qr(P)[0]
+    np.testing.assert_allclose(Qa @ Qa.T, Qp @ Qp.T, atol=1e-12)
+    # repeated singular values (non-unique SVD): 2 * orthonormal -> orthonormal
+    Q = manifold.haar_orthonormal(6, 3, rng)
+    np.testing.assert_allclose(manifold.project_operator_ball(2 * Q), Q, atol=1e-12)
+
+
+def test_rescaling_is_not_the_operator_ball_projection():
+    """The nearest-point test above can fail: dividing by ||A||_2 (feasible, same direction)
+    is farther from A than clipping as soon as the singular values are distinct."""
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((6, 3)) * 4
+    rescaled = A / np.linalg.norm(A, 2)
+    assert np.linalg.norm(A - rescaled) > np.linalg.norm(A - manifold.project_operator_ball(A)) + 0.1
+    # and the Frobenius projection of a matrix outside both balls is a different point
+    assert np.linalg.norm(manifold.project_frobenius_ball(A, 1.0) - manifold.project_operator_ball(A, 1.0)) > 0.1
+
+
+def test_ball_projection_bad_input():
+    for proj in (manifold.project_frobenius_ball, manifold.project_operator_ball):
+        with pytest.raises(ValueError, match="radius"):
+            proj(np.eye(2), 0.0)
+        with pytest.raises(ValueError, match="radius"):
+            proj(np.eye(2), -1.0)
+        with pytest.raises(ValueError, match="radius"):
+            proj(np.eye(2), np.inf)
+        with pytest.raises(TypeError, match="radius"):
+            proj(np.eye(2), True)
+        with pytest.raises(TypeError, match="radius"):
+            proj(np.eye(2), "1")
+        with pytest.raises(ValueError, match="NaN"):
+            proj(np.array([[np.nan, 1.0]]), 1.0)
+        with pytest.raises(ValueError, match="2-D"):
+            proj(np.ones(3), 1.0)

@@ -1,0 +1,290 @@
+r"""Empirical neural tangent kernels, one block per pair of output dimensions.
+
+For a model :math:`f_\Theta:\mathbb{R}^d\to\mathbb{R}^z` the gradient inner products
+that drive every learning dynamics of the book (eqs. 3, 4, 5) are
+
+.. math:: \Theta_{kl}(x, x') = \langle \nabla_\Theta f_k(x), \nabla_\Theta f_l(x')\rangle,
+          \qquad k, l = 1, \dots, z .
+
+Lemma 1 of the paper is a statement about these blocks: for linear models and
+kernel machines :math:`\Theta_{kl}(x,x') = K(x,x')\,1\{k = l\}` exactly; for a wide
+two-layer network in the NTK parametrisation the off-diagonal blocks vanish like
+:math:`h^{-1/2}` and the diagonal ones approach one common kernel.
+
+Everything here is built on :mod:`torch.func` (``functional_call``, ``jacrev``,
+``vmap``): one vectorised Jacobian per input set, no Python loop over parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "empirical_ntk",
+    "ntk_matrix",
+    "block_ratio",
+    "diagonal_mean",
+    "diagonal_spread",
+    "feature_model",
+]
+
+
+def _check_module(model: Any):
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    named = dict(model.named_parameters())
+    if not named:
+        raise ValueError("model: has no parameters, its tangent kernel is zero")
+    return named
+
+
+def _as_points(name: str, X: Any, ref, d: int | None):
+    """``X`` as a 2-D finite tensor on the device and dtype of the parameter ``ref``."""
+    import torch
+
+    if X is None:
+        raise TypeError(f"{name}: expected an array of shape (n, d), got None")
+    if not torch.is_tensor(X):
+        try:
+            X = torch.as_tensor(np.asarray(X, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: expected a numeric array, got {type(X).__name__}") from exc
+    X = X.detach().to(dtype=ref.dtype, device=ref.device)
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (n, d), got shape {tuple(X.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one point, got shape {tuple(X.shape)}")
+    if d is not None and X.shape[1] != d:
+        raise ValueError(f"{name}: expected shape (n, {d}) to match the model input, got {tuple(X.shape)}")
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError(f"{name}: contains NaN or infinite entries")
+    return X
+
+
+def _input_dim(model: Any) -> int | None:
+    d = getattr(model, "d", None)
+    if isinstance(d, (int, np.integer)):
+        return int(d)
+    in_features = getattr(model, "in_features", None)
+    if isinstance(in_features, (int, np.integer)):
+        return int(in_features)
+    return None
+
+
+def empirical_ntk(
+    model: Any,
+    X1: Any,
+    X2: Any | None = None,
+    params: Sequence[str] | None = None,
+) -> np.ndarray:
+    r"""Empirical tangent kernel of ``model``, one block per pair of output dimensions.
+
+    .. math:: \Theta[a, b, k, l] = \sum_{p}
+              \frac{\partial f_k(x^{(1)}_a)}{\partial \theta_p}\,
+              \frac{\partial f_l(x^{(2)}_b)}{\partial \theta_p},
+
+    the gradient inner products :math:`\langle\nabla_\Theta f_k(x),
+    \nabla_\Theta f_l(x')\rangle` of eqs. (3)-(5), evaluated at the current
+    parameters. The per-point Jacobians are computed with
+    ``torch.func.vmap(torch.func.jacrev(...))`` over a ``functional_call`` of the
+    model, so each parameter tensor is handled as one block (no Python loop over
+    scalar parameters, nor over points).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps a batch ``(n, d)`` to ``(n, z)`` (or ``(n,)``, read as z = 1), row by
+        row (the output for one point must not depend on the others), e.g. a
+        :class:`ssl_notes.models.TwoLayerNet`.
+    X1 : array_like or torch.Tensor, shape (n1, d)
+    X2 : array_like or torch.Tensor, shape (n2, d), optional
+        Defaults to ``X1`` (then the Jacobian is computed once).
+    params : sequence of str, optional
+        Names (as in ``model.named_parameters()``) of the parameters Θ to
+        differentiate; the others are held fixed. Default: every parameter with
+        ``requires_grad``. ``params=["V"]`` on a two-layer network gives the
+        kernel of the network with a frozen first layer, a kernel machine.
+
+    Returns
+    -------
+    ndarray, shape (n1, n2, z, z), float64
+        ``Theta[a, b, k, l]``. For ``X2 = X1``, ``Theta[a, b, k, l] =
+        Theta[b, a, l, k]`` and the ``(n1 z) x (n1 z)`` matrix
+        ``Theta.transpose(0, 2, 1, 3).reshape(n1 * z, n1 * z)`` is positive
+        semi-definite.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a module, or an input is not numeric.
+    ValueError
+        An input is not 2-D, is empty, has the wrong number of columns or
+        non-finite entries; an unknown parameter name; a model output that is
+        not one row per point.
+    """
+    import torch
+    from torch.func import functional_call, jacrev, vmap
+
+    named = _check_module(model)
+    if params is None:
+        names = [k for k, v in named.items() if v.requires_grad]
+        if not names:
+            raise ValueError("model: no parameter requires grad; pass params=[...] to choose some")
+    else:
+        if isinstance(params, str):
+            raise TypeError("params: expected a sequence of parameter names, got a single str")
+        names = list(params)
+        unknown = [k for k in names if k not in named]
+        if unknown or not names:
+            raise ValueError(f"params: unknown or empty parameter names {unknown}; the model has {list(named)}")
+    ref = named[names[0]]
+    d = _input_dim(model)
+    A = _as_points("X1", X1, ref, d)
+    B = A if X2 is None else _as_points("X2", X2, ref, d)
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(f"X1 and X2 must have the same number of columns, got {tuple(A.shape)} and {tuple(B.shape)}")
+
+    theta = {k: named[k].detach() for k in names}
+    frozen = {k: v.detach() for k, v in named.items() if k not in theta}
+
+    with torch.no_grad():
+        probe = model(A[:1])
+    if probe.ndim not in (1, 2) or probe.shape[0] != 1:
+        raise ValueError(f"model: expected an output of shape (n, z) for an input (n, d), got {tuple(probe.shape)} for n = 1")
+
+    def f_single(p: dict, x):
+        out = functional_call(model, {**p, **frozen}, (x.unsqueeze(0),))
+        return out.reshape(-1)  # (z,)
+
+    jac = vmap(jacrev(f_single), in_dims=(None, 0))
+    J1 = jac(theta, A)  # name -> (n1, z, *shape)
+    J2 = J1 if X2 is None else jac(theta, B)
+    n1, n2 = A.shape[0], B.shape[0]
+    z = next(iter(J1.values())).shape[1]
+    K = torch.zeros((n1, n2, z, z), dtype=ref.dtype, device=ref.device)
+    for k in names:  # one einsum per parameter tensor (two for a two-layer network)
+        K += torch.einsum("akp,blp->abkl", J1[k].reshape(n1, z, -1), J2[k].reshape(n2, z, -1))
+    return K.detach().cpu().numpy().astype(np.float64)
+
+
+def _check_theta(Theta: Any) -> np.ndarray:
+    if hasattr(Theta, "detach"):
+        Theta = Theta.detach().cpu().numpy()
+    T = np.asarray(Theta, dtype=np.float64)
+    if T.ndim != 4 or T.shape[2] != T.shape[3]:
+        raise ValueError(f"Theta: expected shape (n1, n2, z, z), got {T.shape}")
+    if not np.all(np.isfinite(T)):
+        raise ValueError("Theta: contains NaN or infinite entries")
+    return T
+
+
+def ntk_matrix(Theta: Any) -> np.ndarray:
+    r"""The blocks as one ``(n1 z) x (n2 z)`` matrix, row index ``a z + k``, column ``b z + l``."""
+    T = _check_theta(Theta)
+    n1, n2, z, _ = T.shape
+    return T.transpose(0, 2, 1, 3).reshape(n1 * z, n2 * z)
+
+
+def block_ratio(Theta: Any) -> float:
+    r"""Size of the off-diagonal blocks relative to the diagonal ones.
+
+    .. math:: r = \frac{\big(\frac{1}{z(z-1)}\sum_{k\ne l}\|\Theta_{kl}\|_F^2\big)^{1/2}}
+                       {\big(\frac1z\sum_k\|\Theta_{kk}\|_F^2\big)^{1/2}},
+
+    with :math:`\Theta_{kl}` the ``(n1, n2)`` matrix ``Theta[:, :, k, l]``: the
+    root-mean-square off-diagonal block over the root-mean-square diagonal
+    block. Zero exactly when the outputs do not interact (Lemma 1).
+
+    Parameters
+    ----------
+    Theta : array_like, shape (n1, n2, z, z), z >= 2
+    """
+    T = _check_theta(Theta)
+    z = T.shape[2]
+    if z < 2:
+        raise ValueError(f"Theta: block_ratio needs z >= 2 output dimensions, got z = {z}")
+    sq = np.sum(T**2, axis=(0, 1))  # (z, z) squared Frobenius norms of the blocks
+    diag = np.trace(sq) / z
+    if diag == 0:
+        raise ValueError("Theta: the diagonal blocks are zero")
+    off = (sq.sum() - np.trace(sq)) / (z * (z - 1))
+    return float(np.sqrt(off / diag))
+
+
+def diagonal_mean(Theta: Any) -> np.ndarray:
+    r"""The mean diagonal block :math:`\bar\Theta = \frac1z\sum_k \Theta_{kk}`, shape (n1, n2)."""
+    T = _check_theta(Theta)
+    return np.einsum("abkk->ab", T) / T.shape[2]
+
+
+def diagonal_spread(Theta: Any) -> float:
+    r"""How far the diagonal blocks are from one common kernel.
+
+    .. math:: s = \frac{\big(\frac1z\sum_k \|\Theta_{kk} - \bar\Theta\|_F^2\big)^{1/2}}
+                       {\|\bar\Theta\|_F},
+
+    zero when every output dimension sees the same kernel.
+    """
+    T = _check_theta(Theta)
+    mean = diagonal_mean(T)
+    nrm = np.linalg.norm(mean)
+    if nrm == 0:
+        raise ValueError("Theta: the mean diagonal block is zero")
+    diag = np.einsum("abkk->kab", T)
+    return float(np.sqrt(np.mean(np.sum((diag - mean) ** 2, axis=(1, 2)))) / nrm)
+
+
+def feature_model(W: Any, feature_map: Callable[[Any], Any] | None = None):
+    r"""A kernel machine :math:`f(x) = W^\top \varphi(x)` as a ``torch.nn.Module``.
+
+    With ``feature_map=None`` (:math:`\varphi(x) = x`) it is the linear model
+    :math:`f(x) = W^\top x` of Lemma 1; with, e.g., random Fourier features
+    (:func:`ssl_notes.kernels.rff_features`) it is a kernel machine with
+    :math:`k(x, x') = \langle\varphi(x), \varphi(x')\rangle`. Only ``W`` is a
+    parameter; its tangent kernel is exactly :math:`k(x,x')\,1\{k=l\}`.
+
+    Parameters
+    ----------
+    W : array_like or torch.Tensor, shape (D, z)
+        Initial weights (copied, float64 unless a tensor of another dtype).
+    feature_map : callable, optional
+        Maps a torch tensor ``(n, d)`` to ``(n, D)`` with torch operations.
+
+    Returns
+    -------
+    torch.nn.Module with parameter ``W`` and attribute ``D``
+    """
+    import torch
+
+    if torch.is_tensor(W):
+        Wt = W.detach().clone()
+        if not bool(torch.isfinite(Wt).all()):
+            raise ValueError("W: contains NaN or infinite entries")
+    else:
+        from ._validate import as_matrix
+
+        Wt = torch.as_tensor(as_matrix("W", W).copy())
+    if Wt.ndim != 2:
+        raise ValueError(f"W: expected a 2-D array (D, z), got shape {tuple(Wt.shape)}")
+    if feature_map is not None and not callable(feature_map):
+        raise TypeError(f"feature_map: expected a callable or None, got {type(feature_map).__name__}")
+
+    class FeatureModel(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(Wt)
+            self.D = Wt.shape[0]
+            if feature_map is None:
+                self.d = Wt.shape[0]
+
+        def forward(self, x):
+            phi = x if feature_map is None else feature_map(x)
+            if phi.ndim != 2 or phi.shape[-1] != self.D:
+                raise ValueError(f"feature_map: expected features of shape (n, {self.D}), got {tuple(phi.shape)}")
+            return phi @ self.W
+
+    return FeatureModel()
