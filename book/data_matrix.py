@@ -189,7 +189,7 @@ glue("max_grad_err", float(max_grad_err), display=False)
 # %% [markdown]
 # ## The spectrum of C
 #
-# {prf:ref}`lem-trace-form` reduces everything to the eigenvalues of $C$. For Gaussian
+# {prf:ref}`The trace lemma <lem-trace-form>` reduces everything to the eigenvalues of $C$. For Gaussian
 # positives and independent negatives the expectation of the contrastive $C$ is
 # $-\operatorname{Cov}(x)$, negative semi-definite (derived in the Theorem 3 chapter);
 # the non-contrastive $C$ has expectation $-\mathbb{E}[xx^\top]$. A finite sample adds a

@@ -97,3 +97,13 @@ def test_chapter_ends_by_gluing_its_status_and_is_in_the_overview(py, ipynb):
     assert 'glue("checks_status", "passed"' in last.source, "last code cell must glue checks_status"
     overview = (BOOK / "overview.md").read_text()
     assert f"{py.stem}.ipynb::checks_status:s" in overview, f"{py.stem} has no row in book/overview.md"
+
+
+@pytest.mark.parametrize("py, ipynb", PAIRS, ids=IDS)
+def test_prf_refs_have_link_text(py, ipynb):
+    """Results are `:nonumber:` (sphinx-proof's numbers would not match the paper's), and a
+    bare {prf:ref}`label` to an unnumbered result renders as "Lemma " with nothing after it."""
+    nb = jupytext.read(py)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    bare = re.findall(r"\{prf:ref\}`([^`<]+)`", text)
+    assert not bare, f"give these references a link text, {{prf:ref}}`Text <label>`: {bare}"
