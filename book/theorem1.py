@@ -662,6 +662,7 @@ for mode in sweeps:
     assert relu_rel_min > 0.5 and sig_ratio >= 0.5
     glue(f"relu_rel_min_{mode}", float(relu_rel_min), display=False)
     glue(f"sig_ratio_{mode}", float(sig_ratio), display=False)
+    glue(f"tanh_rel_end_widest_{mode}", float(tab[mode, "tanh"]["rel_end"][-1].mean()), display=False)
 tanh_at_end = np.mean([np.argmax(sweeps[m].diff["tanh"], axis=2) == EPOCHS for m in sweeps])
 spread10 = tab["free", "tanh"]["abs_end"][0].max() / tab["free", "tanh"]["abs_end"][0].min()
 print(f"tanh runs whose largest gap is at the last epoch: {100 * tanh_at_end:.0f} %; free GD, h = {TW[0]}: "

@@ -46,7 +46,7 @@ def test_overview_shows_live_status_and_numbers_of_every_chapter(built_book):
     html = (built_book.html / "book" / "overview.html").read_text()
     chapters = sorted(p.stem for p in (built_book.root / "book").glob("*.ipynb"))
     pasted = re.findall(r'class="pasted-text">([^<]*)<', html)
-    assert pasted.count("passed") == len(chapters), pasted
+    assert pasted.count("passed") >= len(chapters), pasted  # one row per chapter, some chapters two
     numbers = [p for p in pasted if p != "passed"]
     assert len(numbers) >= len(chapters), "every row pastes at least one measured number"
     for stem in chapters:
