@@ -33,30 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import check_orthonormal_columns, check_symmetric
+from ._validate import check_symmetric
+from .dynamics import _check_C_M0, _check_times
 
 __all__ = ["eigengap", "tangent_matrix", "loss_curve", "distance_curve", "convergence_time", "qr_basis"]
 
 
-def _check(C: Any, M0: Any) -> tuple[np.ndarray, np.ndarray]:
-    C = check_symmetric("C", C)
-    M0 = check_orthonormal_columns("M0", M0, tol=1e-8)
-    if M0.shape[0] != C.shape[0]:
-        raise ValueError(f"M0: expected {C.shape[0]} rows to match C {C.shape}, got shape {M0.shape}")
-    return C, M0
-
-
-def _times(t: Any) -> tuple[np.ndarray, bool]:
-    scalar = np.ndim(t) == 0
-    try:
-        ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"t: expected a number or a 1-D array of numbers, got {type(t).__name__}") from exc
-    if ts.ndim != 1 or ts.size == 0:
-        raise ValueError(f"t: expected a scalar or a non-empty 1-D array of times, got shape {ts.shape}")
-    if not np.all(np.isfinite(ts)) or np.any(ts < 0):
-        raise ValueError("t: times must be finite and non-negative")
-    return ts, scalar
+# Input checks shared with the flow itself (one definition, in ssl_notes.dynamics).
+_check = _check_C_M0
+_times = _check_times
 
 
 def _eigen(C: np.ndarray, M0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

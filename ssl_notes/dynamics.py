@@ -58,9 +58,12 @@ def _check_C_M0(C: Any, M0: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_times(t: Any) -> tuple[np.ndarray, bool]:
     scalar = np.ndim(t) == 0
-    ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    if ts.ndim != 1:
-        raise ValueError(f"t: expected a scalar or a 1-D array of times, got shape {ts.shape}")
+    try:
+        ts = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"t: expected a number or a 1-D array of numbers, got {type(t).__name__}") from exc
+    if ts.ndim != 1 or ts.size == 0:
+        raise ValueError(f"t: expected a scalar or a non-empty 1-D array of times, got shape {ts.shape}")
     if not np.all(np.isfinite(ts)) or np.any(ts < 0):
         raise ValueError("t: times must be finite and non-negative")
     return ts, scalar
