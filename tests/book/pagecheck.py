@@ -50,6 +50,7 @@ class PageReport:
     broken_images: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
+    overflows: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         out = [f"MathJax error: {m}" for m in self.merrors]
@@ -58,6 +59,7 @@ class PageReport:
         out += [f"image not loaded: {s}" for s in self.broken_images]
         out += [f"failed request: {r}" for r in self.failed_requests]
         out += [f"JavaScript error: {e}" for e in self.js_errors]
+        out += [f"wider than the text column: {o}" for o in self.overflows]
         return out
 
 
@@ -100,8 +102,34 @@ _MATHJAX_DONE = """async () => {
 }"""
 
 
+# What a reader sees clipped (needs a sideways scroll) at the page's width: a display
+# equation, a code cell or a printed output whose content is wider than its box, or whose
+# box is wider than the article's text column.
+OVERFLOW_SELECTORS = ("mjx-container[display]", ".cell_input pre", ".cell_output pre")
+_OVERFLOWS = """(selectors) => {
+  const column = document.querySelector('article.bd-article') || document.querySelector('main');
+  const right = column ? column.getBoundingClientRect().right : window.innerWidth;
+  const out = [];
+  for (const sel of selectors) {
+    document.querySelectorAll(sel).forEach((el, i) => {
+      if (el.closest('details:not([open])') || el.offsetParent === null) return;
+      const box = el.getBoundingClientRect();
+      const clipped = el.scrollWidth > el.clientWidth + 1;
+      const sticks_out = box.right > right + 1;
+      if (clipped || sticks_out) {
+        const text = (el.textContent || '').trim().split('\\n')[0].slice(0, 60);
+        out.push(`${sel} #${i}: ${el.scrollWidth}px in ${el.clientWidth}px ` +
+                 `(column right ${Math.round(right)}, box right ${Math.round(box.right)}): ${text}`);
+      }
+    });
+  }
+  return out;
+}"""
+
+
 def check_pages(browser, site: Site, pages: list[str], mathjax: Path,
-                screenshots: dict[str, Path] | None = None) -> list[PageReport]:
+                screenshots: dict[str, Path] | None = None,
+                check_overflow: bool = True) -> list[PageReport]:
     """Load each page (path relative to the site root) and collect a PageReport."""
     reports = []
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -135,6 +163,8 @@ def check_pages(browser, site: Site, pages: list[str], mathjax: Path,
         rep.merrors = [page.locator("mjx-merror").nth(i).get_attribute("data-mjx-error") or "merror"
                        for i in range(page.locator("mjx-merror").count())]
         rep.broken_images = page.evaluate(_IMAGES_LOADED)
+        if check_overflow:
+            rep.overflows = page.evaluate(_OVERFLOWS, list(OVERFLOW_SELECTORS))
         if screenshots and rel in screenshots:
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots[rel]))

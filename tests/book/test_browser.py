@@ -155,3 +155,40 @@ def _ids(path: Path) -> set[str]:
     p = _Links()
     p.feed(path.read_text())
     return p.ids
+
+
+@needs_browser
+@pytest.mark.parametrize(
+    "snippet, selector",
+    [
+        (
+            '<div class="cell_input docutils container"><div class="highlight"><pre>'
+            + "x = " + " + ".join(["value"] * 40) + "</pre></div></div>",
+            ".cell_input pre",
+        ),
+        (
+            '<div class="cell_output docutils container"><div class="output stream '
+            'highlight-myst-ansi notranslate"><div class="highlight"><pre>'
+            + "  ".join(["1.234567e-01"] * 20) + "</pre></div></div></div>",
+            ".cell_output pre",
+        ),
+        (
+            '<div class="math notranslate nohighlight">\\['
+            + " + ".join([r"\operatorname{Tr}(M^\top C M)"] * 14) + "\\]</div>",
+            "mjx-container[display]",
+        ),
+    ],
+    ids=["code", "output", "equation"],
+)
+def test_the_check_catches_an_overflowing_block(
+    built_book, browser, tmp_path, snippet, selector
+):
+    """A code line, a printed line or an equation wider than the column is reported."""
+    site_dir = tmp_path / "html"
+    shutil.copytree(built_book.html, site_dir)
+    page = site_dir / "book" / "data_matrix.html"
+    html = page.read_text()
+    page.write_text(html.replace("<h1>", f"{snippet}<h1>", 1))
+    with Site(site_dir) as site:
+        (rep,) = check_pages(browser, site, ["book/data_matrix.html"], MATHJAX)
+    assert any(selector in o for o in rep.overflows), rep.overflows
