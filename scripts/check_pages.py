@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
         browser.close()
     bad = 0
     for rep in reports:
-        problems = rep.problems()
+        problems = rep.problems() + rep.overflow_problems()
         bad += len(problems)
         print(f"{rep.url}: {len(problems)} problem(s)")
         for line in problems:

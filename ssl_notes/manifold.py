@@ -2,7 +2,8 @@ r"""Matrices with orthonormal columns (the Stiefel manifold :math:`V_k(\mathbb{R
 
 Small named operations, each tested against its defining identity:
 sampling from the uniform (Haar) distribution, the nearest point in
-Frobenius norm (polar factor), and a membership test.
+Frobenius norm (polar factor, in numpy and, for training on the device of a
+network, in torch: :func:`polar_project_torch`), and a membership test.
 
 Also the Euclidean (Frobenius-distance) projections onto the two norm balls of
 Propositions 2 and 3: the Frobenius ball (rescale) and the operator-norm ball
@@ -11,17 +12,24 @@ Propositions 2 and 3: the Frobenius ball (rescale) and the operator-norm ball
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from ._validate import as_matrix, as_rng, check_positive_int
+from ._validate import (
+    as_matrix,
+    as_rng,
+    check_positive_float,
+    check_positive_int,
+    check_scalar,
+    check_tolerance,
+)
 
 __all__ = [
     "qr_positive",
     "haar_orthonormal",
     "project_orthonormal",
+    "polar_project_torch",
     "is_orthonormal",
     "project_frobenius_ball",
     "project_operator_ball",
@@ -51,6 +59,8 @@ def qr_positive(Y: Any, validate: bool = True) -> np.ndarray:
     """
     from scipy.linalg import lapack
 
+    if not isinstance(validate, bool):
+        raise TypeError(f"validate: expected a bool, got {type(validate).__name__}")
     if validate:
         Y = as_matrix("Y", Y)
         if Y.shape[1] > Y.shape[0]:
@@ -116,6 +126,7 @@ def project_orthonormal(A: Any, rcond: float = 1e-12) -> np.ndarray:
         Smallest singular value, relative to the largest, taken as non-zero.
     """
     A = as_matrix("A", A)
+    rcond = _check_rcond(rcond)
     m, k = A.shape
     if k > m:
         raise ValueError(f"A: expected at most as many columns as rows, got shape {A.shape}")
@@ -128,21 +139,66 @@ def project_orthonormal(A: Any, rcond: float = 1e-12) -> np.ndarray:
     return U @ Pt
 
 
+def _check_rcond(rcond: Any) -> float:
+    return check_scalar("rcond", rcond, "real", min_val=0.0, max_val=1.0, include_max=False)
+
+
+def polar_project_torch(A: Any, rcond: float = 1e-12) -> Any:
+    r"""The polar factor :math:`\Pi(A) = UP^\top` of a torch matrix, on its own device.
+
+    The torch twin of :func:`project_orthonormal` (same definition, thin SVD
+    :math:`A = U\Sigma P^\top`, same rank check), so that projected training
+    (:mod:`ssl_notes.twins`) stays on the GPU when there is one. A stack of
+    matrices (..., m, k) is projected matrix by matrix. torch is imported only
+    when this is called.
+
+    Parameters
+    ----------
+    A : torch.Tensor, shape (..., m, k), k <= m, real floating dtype, finite,
+        every matrix of full column rank
+    rcond : float in [0, 1)
+        Smallest singular value, relative to the largest, taken as non-zero.
+
+    Returns
+    -------
+    torch.Tensor, shape (..., m, k), same dtype and device, with
+    :math:`\Pi(A)^\top\Pi(A) = I_k`.
+    """
+    import torch
+
+    if not torch.is_tensor(A):
+        raise TypeError(
+            f"A: expected a torch tensor of matrices (..., m, k), got {type(A).__name__}"
+        )
+    if not A.dtype.is_floating_point:
+        raise TypeError(f"A: expected a real floating tensor, got dtype {A.dtype}")
+    if A.ndim < 2:
+        raise ValueError(f"A: expected matrices (..., m, k), got shape {tuple(A.shape)}")
+    if A.shape[-1] > A.shape[-2]:
+        raise ValueError(
+            f"A: expected at most as many columns as rows, got shape {tuple(A.shape)}"
+        )
+    if A.numel() == 0:
+        raise ValueError(f"A: expected a non-empty tensor, got shape {tuple(A.shape)}")
+    rcond = _check_rcond(rcond)
+    if not bool(torch.isfinite(A).all()):
+        raise ValueError("A: contains NaN or infinite entries")
+    U, S, Pt = torch.linalg.svd(A, full_matrices=False)
+    if not bool((S[..., -1] > rcond * S[..., 0]).all()):
+        raise ValueError(
+            f"A: rank deficient (smallest singular value {float(S[..., -1].min()):.3e}), "
+            "the nearest orthonormal matrix is not unique"
+        )
+    return U @ Pt
+
+
 def is_orthonormal(A: Any, tol: float = 1e-10) -> bool:
     r"""Whether :math:`\max_{ij} |(A^\top A - I)_{ij}| \le` ``tol``."""
     A = as_matrix("A", A)
+    tol = check_tolerance("tol", tol)
     if A.shape[1] > A.shape[0]:
         return False
     return bool(np.max(np.abs(A.T @ A - np.eye(A.shape[1]))) <= tol)
-
-
-def _check_radius(radius: Any) -> float:
-    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Real):
-        raise TypeError(f"radius: expected a positive number, got {radius!r}")
-    r = float(radius)
-    if not np.isfinite(r) or r <= 0:
-        raise ValueError(f"radius: expected a finite positive number, got {radius!r}")
-    return r
 
 
 def project_frobenius_ball(A: Any, radius: float = 1.0) -> np.ndarray:
@@ -163,7 +219,7 @@ def project_frobenius_ball(A: Any, radius: float = 1.0) -> np.ndarray:
     ndarray, shape (m, k), with :math:`\|\Pi_F(A)\|_F \le r`
     """
     A = as_matrix("A", A)
-    r = _check_radius(radius)
+    r = check_positive_float("radius", radius)
     nrm = float(np.linalg.norm(A))
     return A.copy() if nrm <= r else A * (r / nrm)
 
@@ -192,7 +248,7 @@ def project_operator_ball(A: Any, radius: float = 1.0) -> np.ndarray:
     ndarray, shape (m, k), with :math:`\|\Pi_2(A)\|_2 \le r`
     """
     A = as_matrix("A", A)
-    r = _check_radius(radius)
+    r = check_positive_float("radius", radius)
     U, s, Pt = np.linalg.svd(A, full_matrices=False)
     if s[0] <= r:
         return A.copy()

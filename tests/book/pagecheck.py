@@ -59,8 +59,10 @@ class PageReport:
         out += [f"image not loaded: {s}" for s in self.broken_images]
         out += [f"failed request: {r}" for r in self.failed_requests]
         out += [f"JavaScript error: {e}" for e in self.js_errors]
-        out += [f"wider than the text column: {o}" for o in self.overflows]
         return out
+
+    def overflow_problems(self) -> list[str]:
+        return [f"wider than the text column: {o}" for o in self.overflows]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
