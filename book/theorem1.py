@@ -50,7 +50,9 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 from ssl_notes import data, glue, manifold, metrics
-from ssl_notes import linearization as lz
+from ssl_notes import twins as tw
+from ssl_notes import wide_bounds as wb
+from ssl_notes.activations import ACTIVATION_FACTS
 from ssl_notes.models import two_layer_net
 from ssl_notes.plotting import COLORS, new_figure
 
@@ -187,7 +189,7 @@ print(f"n = {X.shape[0]}, d = {D}, z = {Z}; ||x|| ranges over [{xnorm.min():.2f}
 # $\chi^2_1/(\chi^2_1 + \chi^2_{h-1})$ of independent variables, i.e.
 # $W_{ij}^2 \sim \mathrm{Beta}(\tfrac12, \tfrac{h-1}{2})$. The union bound
 # $hd\,\mathbb{P}(|W_{11}| > c\sqrt{\log h/h})$ computed from it
-# (`lz.lemma2_failure_bound`) bounds the chance that one draw violates the lemma.
+# (`wb.lemma2_failure_bound`) bounds the chance that one draw violates the lemma.
 #
 # ## Check 1: Lemma 2 from $h = 10$ to $h = 10^4$
 #
@@ -199,14 +201,14 @@ print(f"n = {X.shape[0]}, d = {D}, z = {Z}; ||x|| ranges over [{xnorm.min():.2f}
 # the sampler.
 
 # %%
-c = lz.LEMMA2_C
+c = wb.LEMMA2_C
 S_L = CFG["lemma_seeds"]
 ratio = np.empty((LW.size, S_L))
 for i, h in enumerate(LW):
     for s in range(S_L):
-        ratio[i, s] = lz.max_entry_ratio(manifold.haar_orthonormal(int(h), D, np.random.default_rng([SEED, 1, int(h), s])))
-p_fail = np.array([lz.lemma2_failure_bound(lz.lemma2_bound(int(h)), int(h), D) for h in LW])
-p_lemma = np.array([lz.lemma2_probability(int(h), D) for h in LW])
+        ratio[i, s] = wb.max_entry_ratio(manifold.haar_orthonormal(int(h), D, np.random.default_rng([SEED, 1, int(h), s])))
+p_fail = np.array([wb.lemma2_failure_bound(wb.lemma2_bound(int(h)), int(h), D) for h in LW])
+p_lemma = np.array([wb.lemma2_probability(int(h), D) for h in LW])
 p_any = min(1.0, S_L * float(p_fail.sum()))
 print(f"{S_L} Haar matrices per width, d = {D}; c = 2 sqrt 2 = {c:.4f}")
 print("     h   mean ratio   max ratio   Lemma 2 guarantees   exact union bound on P(violation)")
@@ -223,7 +225,7 @@ glue("l2_p_any", float(p_any), display=False)
 glue("l2_draws", int(ratio.size), display=False)
 glue("l2_hmax", int(LW[-1]), display=False)
 glue("l2_sqrt_growth", float(sqrt_h_growth), display=False)
-glue("l2_guar100", float(lz.lemma2_probability(100, D)), display=False)
+glue("l2_guar100", float(wb.lemma2_probability(100, D)), display=False)
 
 # %% [markdown]
 # Over {glue:text}`l2_draws` draws the largest value of
@@ -322,7 +324,7 @@ glue("l2_guar100", float(lz.lemma2_probability(100, D)), display=False)
 # %%
 ACTS0 = ["tanh", "softplus0", "relu", "sigmoid"]
 S_I = CFG["init_seeds"]
-K_tanh = lz.ACTIVATION_FACTS["tanh"][2]
+K_tanh = ACTIVATION_FACTS["tanh"][2]
 Q = {a: np.empty((IW.size, S_I)) for a in ACTS0}  # mean over points of ||f_nl - f_lin||^2
 Lsq = np.empty((IW.size, S_I))                    # mean over points of ||f_lin||^2
 worst = np.empty((IW.size, S_I))                  # max over points of ||s(Wx) - Wx|| / bound (tanh)
@@ -331,21 +333,21 @@ for i, h in enumerate(IW):
     for s in range(S_I):
         net = two_layer_net(D, int(h), Z, init="orthonormal", rng=s)
         W, V = net.W.detach().numpy().T, net.V.detach().numpy()  # Theorem 1's orientation: W is h x d
-        in_event[i, s] = np.abs(W).max() <= lz.lemma2_bound(int(h))
+        in_event[i, s] = np.abs(W).max() <= wb.lemma2_bound(int(h))
         for a in ACTS0:
-            out, hid, lin = lz.linearization_gap(X, W, V, a)
+            out, hid, lin = wb.linearization_gap(X, W, V, a)
             assert np.all(out <= hid + 1e-12)  # ||V^T a|| <= ||a||
             Q[a][i, s] = np.mean(out**2)
             if a == "tanh":
                 Lsq[i, s] = np.mean(lin**2)
-                worst[i, s] = np.max(hid / lz.theorem1_bound(xnorm, int(h), D, K_tanh))
-print(f"tanh, C = sqrt(2) K = {lz.theorem1_constant(K_tanh):.4f}; largest gap / bound per width (over points and seeds):")
+                worst[i, s] = np.max(hid / wb.theorem1_bound(xnorm, int(h), D, K_tanh))
+print(f"tanh, C = sqrt(2) K = {wb.theorem1_constant(K_tanh):.4f}; largest gap / bound per width (over points and seeds):")
 print("  " + "  ".join(f"h={h}: {w:.1e}" for h, w in zip(IW, worst.max(axis=1))))
 print(f"all draws in the event E_h of Lemma 2: {in_event.all()}; largest ratio {worst.max():.3f} (must be <= 1)")
 assert in_event.all() and worst.max() <= 1.0
 glue("t1_worst", float(worst.max()), display=False)
 glue("t1_worst_last", float(worst[-1].max()), display=False)
-glue("t1_C", float(lz.theorem1_constant(K_tanh)), display=False)
+glue("t1_C", float(wb.theorem1_constant(K_tanh)), display=False)
 
 # %% [markdown]
 # The bound holds everywhere, with room to spare: the largest ratio of the gap to the
@@ -485,9 +487,9 @@ for h in (int(IW[0]), int(IW[-1])):
     net = two_layer_net(D, h, Z, init="orthonormal", rng=0)
     W_coord = np.zeros((h, D))
     W_coord[:D] = np.eye(D)
-    out, _, lin = lz.linearization_gap(X, W_coord, net.V.detach().numpy(), "tanh")
-    out_h, _, lin_h = lz.linearization_gap(X, net.W.detach().numpy().T, net.V.detach().numpy(), "tanh")
-    coord[h] = (lz.max_entry_ratio(W_coord), np.sqrt(np.mean(out**2) / np.mean(lin**2)),
+    out, _, lin = wb.linearization_gap(X, W_coord, net.V.detach().numpy(), "tanh")
+    out_h, _, lin_h = wb.linearization_gap(X, net.W.detach().numpy().T, net.V.detach().numpy(), "tanh")
+    coord[h] = (wb.max_entry_ratio(W_coord), np.sqrt(np.mean(out**2) / np.mean(lin**2)),
                 np.sqrt(np.mean(out_h**2) / np.mean(lin_h**2)))
 h0, h1 = int(IW[0]), int(IW[-1])
 print(f"coordinate first layer: Lemma 2 ratio {coord[h1][0]:.1f} at h = {h1} (c = {c:.2f}); tanh relative gap "
@@ -519,7 +521,7 @@ for a in ACTS0:
     rel = np.sqrt(Q[a] / Lsq)
     ax2.errorbar(IW, rel.mean(axis=1), yerr=rel.std(axis=1), fmt="o-", ms=3, capsize=2, color=cols[a], label=names[a])
 # the per-point bound C ||x||^2 sqrt(d log h / h), as a root mean square over the points
-ax1.plot(IW, [lz.theorem1_bound(math.sqrt(m4), int(h), D, K_tanh) for h in IW], "-", color="k", lw=1.2,
+ax1.plot(IW, [wb.theorem1_bound(math.sqrt(m4), int(h), D, K_tanh) for h in IW], "-", color="k", lw=1.2,
          label="Theorem 1 bound (tanh)")
 ax1.set(xscale="log", yscale="log", xlabel="width $h$", ylabel=r"RMS of $\|f_{nl}(x) - f_{lin}(x)\|$",
         title="absolute gap at initialisation")
@@ -575,21 +577,21 @@ plt.close(fig)
 # training (11). The gap is the root mean square of
 # $\|f_{nl,t}(x_i) - f_{lin,t}(x_i)\|$ over the 100 anchors, recorded at every epoch; we plot
 # it after training ($t = T$) and its maximum over the run ($\sup_{t \le T}$, "during").
-# The sweep is `lz.sweep_twins`, in float32 (float64 is checked below on one run).
+# The sweep is `tw.sweep_twins`, in float32 (float64 is checked below on one run).
 
 # %%
 ACTS = ["sigmoid", "relu", "tanh"]
 S_T = CFG["train_seeds"]
 LR, EPOCHS = 0.01, 100
 sweeps = {
-    mode: lz.sweep_twins(X, X_pos, X_neg, TW, ACTS, range(S_T), z=Z, lr=LR, epochs=EPOCHS, project=(mode == "projected"),
+    mode: tw.sweep_twins(X, X_pos, X_neg, TW, ACTS, range(S_T), z=Z, lr=LR, epochs=EPOCHS, project=(mode == "projected"),
                          device=device, dtype=torch.float32, neg_index=neg_index, progress=False)
     for mode in ("free", "projected")
 }
 print(f"{len(TW)} widths x {S_T} seeds x 3 activations (+ the linear twin) x 2 modes, {EPOCHS} epochs each")
 
 # float32 is enough: rerun one run in float64 and compare the recorded gaps
-ref = lz.train_twins(two_layer_net(D, TW[-1], Z, "tanh", init="orthonormal", rng=0), X, X_pos, X_neg, lr=LR,
+ref = tw.train_twins(two_layer_net(D, TW[-1], Z, "tanh", init="orthonormal", rng=0), X, X_pos, X_neg, lr=LR,
                      epochs=EPOCHS, device=device, neg_index=neg_index, progress=False)
 dev32 = np.max(np.abs(sweeps["free"].diff["tanh"][-1, 0] / ref.diff - 1))
 # the gap at epoch 0 is the initial gap of Check 2 (same initialisations)

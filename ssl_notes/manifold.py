@@ -25,6 +25,9 @@ from ._validate import (
     check_tolerance,
 )
 
+#: The largest m k^2 (the work of one m x k QR) that :func:`haar_orthonormal` accepts.
+_MAX_QR_WORK = 5 * 10**9
+
 __all__ = [
     "qr_positive",
     "haar_orthonormal",
@@ -37,7 +40,7 @@ __all__ = [
 
 
 def qr_positive(Y: Any, validate: bool = True) -> np.ndarray:
-    r"""Q of the thin QR factorisation :math:`Y = QR` with :math:`\operatorname{diag}(R) \ge 0`.
+    r"""Q of the thin QR :math:`Y = QR` with :math:`\operatorname{diag}(R) \ge 0`.
 
     The one positive-diagonal QR of the package (Householder, LAPACK ``dgeqrf`` +
     ``dorgqr`` called directly: about three times faster than ``numpy.linalg.qr``
@@ -106,6 +109,11 @@ def haar_orthonormal(m: int, k: int, rng: Any = None) -> np.ndarray:
     k = check_positive_int("k", k)
     if k > m:
         raise ValueError(f"k: orthonormal columns need k <= m, got m = {m}, k = {k}")
+    if m * k * k > _MAX_QR_WORK:
+        raise ValueError(
+            f"m, k: a {m} x {k} QR factorisation ({m * k * k:.1e} > "
+            f"{_MAX_QR_WORK:.0e} multiply-adds) would take minutes; use smaller sizes"
+        )
     gen = as_rng(rng)
     return qr_positive(gen.standard_normal((m, k)), validate=False)
 
@@ -129,7 +137,9 @@ def project_orthonormal(A: Any, rcond: float = 1e-12) -> np.ndarray:
     rcond = _check_rcond(rcond)
     m, k = A.shape
     if k > m:
-        raise ValueError(f"A: expected at most as many columns as rows, got shape {A.shape}")
+        raise ValueError(
+            f"A: expected at most as many columns as rows, got shape {A.shape}"
+        )
     U, s, Pt = np.linalg.svd(A, full_matrices=False)
     if s[-1] <= rcond * s[0]:
         raise ValueError(
@@ -140,7 +150,9 @@ def project_orthonormal(A: Any, rcond: float = 1e-12) -> np.ndarray:
 
 
 def _check_rcond(rcond: Any) -> float:
-    return check_scalar("rcond", rcond, "real", min_val=0.0, max_val=1.0, include_max=False)
+    return check_scalar(
+        "rcond", rcond, "real", min_val=0.0, max_val=1.0, include_max=False
+    )
 
 
 def polar_project_torch(A: Any, rcond: float = 1e-12) -> Any:
@@ -168,12 +180,15 @@ def polar_project_torch(A: Any, rcond: float = 1e-12) -> Any:
 
     if not torch.is_tensor(A):
         raise TypeError(
-            f"A: expected a torch tensor of matrices (..., m, k), got {type(A).__name__}"
+            "A: expected a torch tensor of matrices (..., m, k), "
+            f"got {type(A).__name__}"
         )
     if not A.dtype.is_floating_point:
         raise TypeError(f"A: expected a real floating tensor, got dtype {A.dtype}")
     if A.ndim < 2:
-        raise ValueError(f"A: expected matrices (..., m, k), got shape {tuple(A.shape)}")
+        raise ValueError(
+            f"A: expected matrices (..., m, k), got shape {tuple(A.shape)}"
+        )
     if A.shape[-1] > A.shape[-2]:
         raise ValueError(
             f"A: expected at most as many columns as rows, got shape {tuple(A.shape)}"
@@ -186,7 +201,8 @@ def polar_project_torch(A: Any, rcond: float = 1e-12) -> Any:
     U, S, Pt = torch.linalg.svd(A, full_matrices=False)
     if not bool((S[..., -1] > rcond * S[..., 0]).all()):
         raise ValueError(
-            f"A: rank deficient (smallest singular value {float(S[..., -1].min()):.3e}), "
+            "A: rank deficient (smallest singular value "
+            f"{float(S[..., -1].min()):.3e}), "
             "the nearest orthonormal matrix is not unique"
         )
     return U @ Pt
@@ -202,7 +218,7 @@ def is_orthonormal(A: Any, tol: float = 1e-10) -> bool:
 
 
 def project_frobenius_ball(A: Any, radius: float = 1.0) -> np.ndarray:
-    r"""Nearest point of the Frobenius ball :math:`\{X : \|X\|_F \le r\}` (Proposition 2).
+    r"""Nearest point of the Frobenius ball :math:`\{X : \|X\|_F \le r\}` (Prop. 2).
 
     The ball is the Euclidean ball of :math:`\mathbb{R}^{m k}`, so the projection
     rescales: :math:`\Pi_F(A) = A \min(1, r / \|A\|_F)`. It keeps the singular

@@ -3,7 +3,8 @@ r"""Empirical neural tangent kernels, one block per pair of output dimensions.
 For a model :math:`f_\Theta:\mathbb{R}^d\to\mathbb{R}^z` the gradient inner products
 that drive every learning dynamics of the book (eqs. 3, 4, 5) are
 
-.. math:: \Theta_{kl}(x, x') = \langle \nabla_\Theta f_k(x), \nabla_\Theta f_l(x')\rangle,
+.. math:: \Theta_{kl}(x, x')
+          = \langle \nabla_\Theta f_k(x), \nabla_\Theta f_l(x')\rangle,
           \qquad k, l = 1, \dots, z .
 
 Lemma 1 of the paper is a statement about these blocks: for linear models and
@@ -17,9 +18,12 @@ Everything here is built on :mod:`torch.func` (``functional_call``, ``jacrev``,
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+
+from ._validate import as_array, as_matrix
 
 __all__ = [
     "empirical_ntk",
@@ -31,11 +35,19 @@ __all__ = [
 ]
 
 
+#: The largest Jacobian (points x outputs x parameters) :func:`empirical_ntk` builds.
+_MAX_JACOBIAN = 5 * 10**7
+#: The largest kernel work (n1 n2 z^2 parameters multiply-adds) it accepts.
+_MAX_WORK = 2 * 10**10
+
+
 def _check_module(model: Any):
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model: expected a torch.nn.Module, got {type(model).__name__}"
+        )
     named = dict(model.named_parameters())
     if not named:
         raise ValueError("model: has no parameters, its tangent kernel is zero")
@@ -46,20 +58,26 @@ def _as_points(name: str, X: Any, ref, d: int | None):
     """``X`` as a 2-D finite tensor on the device and dtype of the parameter ``ref``."""
     import torch
 
-    if X is None:
-        raise TypeError(f"{name}: expected an array of shape (n, d), got None")
-    if not torch.is_tensor(X):
-        try:
-            X = torch.as_tensor(np.asarray(X, dtype=np.float64))
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}: expected a numeric array, got {type(X).__name__}") from exc
+    from .models import check_tensor
+
+    if torch.is_tensor(X):
+        X = check_tensor(name, X)
+    else:
+        X = torch.as_tensor(as_array(name, X))
     X = X.detach().to(dtype=ref.dtype, device=ref.device)
     if X.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (n, d), got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{name}: expected a 2-D array (n, d), got shape {tuple(X.shape)}"
+        )
     if X.shape[0] == 0:
-        raise ValueError(f"{name}: expected at least one point, got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{name}: expected at least one point, got shape {tuple(X.shape)}"
+        )
     if d is not None and X.shape[1] != d:
-        raise ValueError(f"{name}: expected shape (n, {d}) to match the model input, got {tuple(X.shape)}")
+        raise ValueError(
+            f"{name}: expected shape (n, {d}) to match the model input, "
+            f"got {tuple(X.shape)}"
+        )
     if not bool(torch.isfinite(X).all()):
         raise ValueError(f"{name}: contains NaN or infinite entries")
     return X
@@ -133,20 +151,30 @@ def empirical_ntk(
     if params is None:
         names = [k for k, v in named.items() if v.requires_grad]
         if not names:
-            raise ValueError("model: no parameter requires grad; pass params=[...] to choose some")
+            raise ValueError(
+                "model: no parameter requires grad; pass params=[...] to choose some"
+            )
     else:
         if isinstance(params, str):
-            raise TypeError("params: expected a sequence of parameter names, got a single str")
+            raise TypeError(
+                "params: expected a sequence of parameter names, got a single str"
+            )
         names = list(params)
         unknown = [k for k in names if k not in named]
         if unknown or not names:
-            raise ValueError(f"params: unknown or empty parameter names {unknown}; the model has {list(named)}")
+            raise ValueError(
+                f"params: unknown or empty parameter names {unknown}; "
+                f"the model has {list(named)}"
+            )
     ref = named[names[0]]
     d = _input_dim(model)
     A = _as_points("X1", X1, ref, d)
     B = A if X2 is None else _as_points("X2", X2, ref, d)
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"X1 and X2 must have the same number of columns, got {tuple(A.shape)} and {tuple(B.shape)}")
+        raise ValueError(
+            "X1 and X2 must have the same number of columns, "
+            f"got {tuple(A.shape)} and {tuple(B.shape)}"
+        )
 
     theta = {k: named[k].detach() for k in names}
     frozen = {k: v.detach() for k, v in named.items() if k not in theta}
@@ -154,7 +182,21 @@ def empirical_ntk(
     with torch.no_grad():
         probe = model(A[:1])
     if probe.ndim not in (1, 2) or probe.shape[0] != 1:
-        raise ValueError(f"model: expected an output of shape (n, z) for an input (n, d), got {tuple(probe.shape)} for n = 1")
+        raise ValueError(
+            "model: expected an output of shape (n, z) for an input (n, d), "
+            f"got {tuple(probe.shape)} for n = 1"
+        )
+    n_par = sum(theta[k].numel() for k in names)
+    z_out = probe.reshape(1, -1).shape[1]
+    size = (A.shape[0] + (0 if X2 is None else B.shape[0])) * z_out * n_par
+    work = A.shape[0] * B.shape[0] * z_out * z_out * n_par
+    if size > _MAX_JACOBIAN or work > _MAX_WORK:
+        raise ValueError(
+            f"X1, X2: the Jacobians would hold {size:.1e} entries (points x z x "
+            f"parameters; at most {_MAX_JACOBIAN:.0e}) and the kernel cost {work:.1e} "
+            f"multiply-adds (n1 n2 z^2 parameters; at most {_MAX_WORK:.0e}); use fewer "
+            "points or pass params=[...] to differentiate fewer parameters"
+        )
 
     def f_single(p: dict, x):
         out = functional_call(model, {**p, **frozen}, (x.unsqueeze(0),))
@@ -167,23 +209,24 @@ def empirical_ntk(
     z = next(iter(J1.values())).shape[1]
     K = torch.zeros((n1, n2, z, z), dtype=ref.dtype, device=ref.device)
     for k in names:  # one einsum per parameter tensor (two for a two-layer network)
-        K += torch.einsum("akp,blp->abkl", J1[k].reshape(n1, z, -1), J2[k].reshape(n2, z, -1))
+        K += torch.einsum(
+            "akp,blp->abkl", J1[k].reshape(n1, z, -1), J2[k].reshape(n2, z, -1)
+        )
     return K.detach().cpu().numpy().astype(np.float64)
 
 
 def _check_theta(Theta: Any) -> np.ndarray:
-    if hasattr(Theta, "detach"):
-        Theta = Theta.detach().cpu().numpy()
-    T = np.asarray(Theta, dtype=np.float64)
+    T = as_array("Theta", Theta)
     if T.ndim != 4 or T.shape[2] != T.shape[3]:
         raise ValueError(f"Theta: expected shape (n1, n2, z, z), got {T.shape}")
-    if not np.all(np.isfinite(T)):
-        raise ValueError("Theta: contains NaN or infinite entries")
     return T
 
 
 def ntk_matrix(Theta: Any) -> np.ndarray:
-    r"""The blocks as one ``(n1 z) x (n2 z)`` matrix, row index ``a z + k``, column ``b z + l``."""
+    r"""The blocks as one ``(n1 z) x (n2 z)`` matrix.
+
+    Row index ``a z + k``, column index ``b z + l``.
+    """
     T = _check_theta(Theta)
     n1, n2, z, _ = T.shape
     return T.transpose(0, 2, 1, 3).reshape(n1 * z, n2 * z)
@@ -192,7 +235,8 @@ def ntk_matrix(Theta: Any) -> np.ndarray:
 def block_ratio(Theta: Any) -> float:
     r"""Size of the off-diagonal blocks relative to the diagonal ones.
 
-    .. math:: r = \frac{\big(\frac{1}{z(z-1)}\sum_{k\ne l}\|\Theta_{kl}\|_F^2\big)^{1/2}}
+    .. math:: r = \frac{\big(\frac{1}{z(z-1)}
+                        \sum_{k\ne l}\|\Theta_{kl}\|_F^2\big)^{1/2}}
                        {\big(\frac1z\sum_k\|\Theta_{kk}\|_F^2\big)^{1/2}},
 
     with :math:`\Theta_{kl}` the ``(n1, n2)`` matrix ``Theta[:, :, k, l]``: the
@@ -206,7 +250,9 @@ def block_ratio(Theta: Any) -> float:
     T = _check_theta(Theta)
     z = T.shape[2]
     if z < 2:
-        raise ValueError(f"Theta: block_ratio needs z >= 2 output dimensions, got z = {z}")
+        raise ValueError(
+            f"Theta: block_ratio needs z >= 2 output dimensions, got z = {z}"
+        )
     sq = np.sum(T**2, axis=(0, 1))  # (z, z) squared Frobenius norms of the blocks
     diag = np.trace(sq) / z
     if diag == 0:
@@ -216,7 +262,16 @@ def block_ratio(Theta: Any) -> float:
 
 
 def diagonal_mean(Theta: Any) -> np.ndarray:
-    r"""The mean diagonal block :math:`\bar\Theta = \frac1z\sum_k \Theta_{kk}`, shape (n1, n2)."""
+    r"""The mean diagonal block :math:`\bar\Theta = \frac1z\sum_k \Theta_{kk}`.
+
+    Parameters
+    ----------
+    Theta : array_like, shape (n1, n2, z, z)
+
+    Returns
+    -------
+    ndarray, shape (n1, n2)
+    """
     T = _check_theta(Theta)
     return np.einsum("abkk->ab", T) / T.shape[2]
 
@@ -260,18 +315,21 @@ def feature_model(W: Any, feature_map: Callable[[Any], Any] | None = None):
     """
     import torch
 
-    if torch.is_tensor(W):
-        Wt = W.detach().clone()
-        if not bool(torch.isfinite(Wt).all()):
-            raise ValueError("W: contains NaN or infinite entries")
-    else:
-        from ._validate import as_matrix
+    from .models import check_tensor
 
+    if torch.is_tensor(W):
+        Wt = check_tensor("W", W).detach().clone()
+        if not Wt.dtype.is_floating_point:
+            raise TypeError(f"W: expected a floating tensor, got dtype {Wt.dtype}")
+    else:
         Wt = torch.as_tensor(as_matrix("W", W).copy())
     if Wt.ndim != 2:
         raise ValueError(f"W: expected a 2-D array (D, z), got shape {tuple(Wt.shape)}")
     if feature_map is not None and not callable(feature_map):
-        raise TypeError(f"feature_map: expected a callable or None, got {type(feature_map).__name__}")
+        raise TypeError(
+            "feature_map: expected a callable or None, "
+            f"got {type(feature_map).__name__}"
+        )
 
     class FeatureModel(torch.nn.Module):
         def __init__(self):
@@ -284,7 +342,10 @@ def feature_model(W: Any, feature_map: Callable[[Any], Any] | None = None):
         def forward(self, x):
             phi = x if feature_map is None else feature_map(x)
             if phi.ndim != 2 or phi.shape[-1] != self.D:
-                raise ValueError(f"feature_map: expected features of shape (n, {self.D}), got {tuple(phi.shape)}")
+                raise ValueError(
+                    f"feature_map: expected features of shape (n, {self.D}), "
+                    f"got {tuple(phi.shape)}"
+                )
             return phi @ self.W
 
     return FeatureModel()

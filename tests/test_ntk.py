@@ -1,4 +1,4 @@
-"""Tests of ssl_notes.ntk: shapes, symmetry, a slow reference, the exact cases of Lemma 1."""
+"""Tests of ssl_notes.ntk: shapes, symmetry, a slow reference, Lemma 1's exact cases."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from ssl_notes import kernels, models, ntk
 
 
 def slow_ntk(model, X1, X2):
-    """Reference: one autograd.grad per point and output, flattened over all parameters."""
+    """Reference: one autograd.grad per point and output, flattened over parameters."""
     params = [p for p in model.parameters() if p.requires_grad]
 
     def grads(X):
@@ -56,7 +56,9 @@ def test_linear_and_kernel_models_are_exactly_block_diagonal(rng):
     np.testing.assert_allclose(T[:, :, 1, 1], X1 @ X2.T, rtol=1e-14, atol=1e-14)
     assert np.all(T[:, :, 0, 1] == 0) and ntk.block_ratio(T) == 0.0
     Om, b = kernels.rff_weights(3, 50, 1.0, rng)
-    km = ntk.feature_model(rng.standard_normal((50, 3)), lambda A: kernels.rff_features(A, Om, b))
+    km = ntk.feature_model(
+        rng.standard_normal((50, 3)), lambda A: kernels.rff_features(A, Om, b)
+    )
     T = ntk.empirical_ntk(km, X1, X2)
     P1, P2 = kernels.rff_features(X1, Om, b), kernels.rff_features(X2, Om, b)
     for k in range(3):
@@ -108,3 +110,32 @@ def test_bad_input(rng):
         ntk.block_ratio(np.ones((2, 2, 2)))
     with pytest.raises(ValueError, match="W: contains NaN"):
         ntk.feature_model(np.array([[np.nan]]))
+
+
+def test_inputs_of_bad_dtype_are_rejected(rng):
+    net = models.two_layer_net(3, 5, 2, "tanh", init="gaussian", rng=0)
+    X = rng.standard_normal((4, 3))
+    with pytest.raises(TypeError, match="X1: expected a real"):
+        ntk.empirical_ntk(net, X + 0j)
+    with pytest.raises(TypeError, match="X2: expected a real"):
+        ntk.empirical_ntk(net, X, X > 0)
+    with pytest.raises(TypeError, match="X1"):
+        ntk.empirical_ntk(net, X.astype(str))
+    with pytest.raises(TypeError, match="X1: expected a real numeric tensor"):
+        ntk.empirical_ntk(net, torch.ones(2, 3, dtype=torch.complex128))
+    with pytest.raises(TypeError, match="X1: expected a real numeric tensor"):
+        ntk.empirical_ntk(net, torch.ones(2, 3, dtype=torch.bool))
+    with pytest.raises(TypeError, match="Theta: expected a real"):
+        ntk.block_ratio(np.ones((2, 2, 2, 2)) + 0j)
+    with pytest.raises(ValueError, match="Theta: contains NaN"):
+        ntk.diagonal_mean(np.full((2, 2, 2, 2), np.nan))
+    with pytest.raises(TypeError, match="W: expected a real"):
+        ntk.feature_model(np.ones((2, 2), dtype=bool))
+    with pytest.raises(TypeError, match="W: expected a floating tensor"):
+        ntk.feature_model(torch.ones(2, 2, dtype=torch.int64))
+
+
+def test_too_large_a_kernel_is_refused(rng):
+    net = models.two_layer_net(3, 4000, 4, "tanh", init="gaussian", rng=0)
+    with pytest.raises(ValueError, match="params"):
+        ntk.empirical_ntk(net, rng.standard_normal((2000, 3)))
