@@ -151,6 +151,12 @@ def get_activation(
     ValueError
         ``name`` is not a registered activation (the message lists the valid ones).
     """
+    if not isinstance(exclude, (tuple, list)) or not all(
+        e in _REGISTRY for e in exclude
+    ):
+        raise TypeError(
+            f"exclude: expected a tuple of names from {ACTIVATIONS}, got {exclude!r}"
+        )
     valid = tuple(n for n in ACTIVATIONS if n not in exclude)
     if not isinstance(name, str):
         raise TypeError(

@@ -37,6 +37,7 @@ import torch
 
 from ._validate import (
     as_matrix,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_same_shape,
@@ -175,12 +176,32 @@ class BatchedRun:
 
 
 def forward_work(data: ContrastiveData, epochs: int, runs: int, h: int, z: int) -> int:
-    """Forward multiply-adds of ``runs`` trainings: (epochs + 1) runs points h (d+z)."""
+    """Forward multiply-adds of ``runs`` trainings: (epochs + 1) runs points h (d+z).
+
+    Parameters
+    ----------
+    data : ContrastiveData
+    epochs, runs, h, z : int >= 1, steps, networks, width, embedding dimension
+    """
+    _check_data(data)
+    epochs = check_positive_int("epochs", epochs)
+    runs = check_positive_int("runs", runs)
+    h = check_positive_int("h", h)
+    z = check_positive_int("z", z)
     return (epochs + 1) * runs * data.points_per_epoch() * h * (data.d + z)
 
 
 def check_work(work: int, what: str) -> None:
-    """Raise ``ValueError`` (naming ``what``) when ``work`` exceeds :data:`MAX_WORK`."""
+    """Raise ``ValueError`` (naming ``what``) when ``work`` exceeds :data:`MAX_WORK`.
+
+    Parameters
+    ----------
+    work : int >= 0, a count of multiply-adds (:func:`forward_work`)
+    what : str, the arguments to name in the message
+    """
+    work = check_nonnegative_int("work", work)
+    if not isinstance(what, str):
+        raise TypeError(f"what: expected a str, got {type(what).__name__}")
     if work > MAX_WORK:
         raise ValueError(
             f"{what}: {work:.1e} multiply-adds of forward passes is more than "
@@ -200,6 +221,14 @@ def _on_constraint_set(net: TwoLayerNet) -> bool:
         np.max(np.abs(Wc.T @ Wc - np.eye(Wc.shape[1]))) <= tol
         and np.max(np.abs(V.T @ V - np.eye(V.shape[1]))) <= tol
     )
+
+
+def _check_data(data: Any) -> None:
+    if not isinstance(data, ContrastiveData):
+        raise TypeError(
+            "data: expected a ContrastiveData (ssl_notes.batched_gd.contrastive_data), "
+            f"got {type(data).__name__}"
+        )
 
 
 def check_training(
@@ -245,11 +274,7 @@ def check_training(
             raise ValueError(
                 "nets: networks trained together must share device and dtype"
             )
-    if not isinstance(data, ContrastiveData):
-        raise TypeError(
-            "data: expected a ContrastiveData (ssl_notes.batched_gd.contrastive_data), "
-            f"got {type(data).__name__}"
-        )
+    _check_data(data)
     data.check_dim(first.d)
     lr = check_positive_float("lr", lr)
     epochs = check_positive_int("epochs", epochs)

@@ -25,13 +25,20 @@ from ._validate import (
     as_matrix,
     as_rng,
     check_choice,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
 )
 from .activations import ACTIVATIONS, get_activation
 from .manifold import haar_orthonormal
 
-__all__ = ["ACTIVATIONS", "TwoLayerNet", "two_layer_net", "check_tensor"]
+__all__ = [
+    "ACTIVATIONS",
+    "TwoLayerNet",
+    "two_layer_net",
+    "check_tensor",
+    "check_device",
+]
 
 
 def check_tensor(name: str, x: Any, ndim: int | None = None) -> torch.Tensor:
@@ -44,6 +51,8 @@ def check_tensor(name: str, x: Any, ndim: int | None = None) -> torch.Tensor:
     """
     if not torch.is_tensor(x):
         raise TypeError(f"{name}: expected a torch tensor, got {type(x).__name__}")
+    if ndim is not None:
+        ndim = check_nonnegative_int("ndim", ndim)
     if x.dtype.is_complex or x.dtype == torch.bool:
         raise TypeError(f"{name}: expected a real numeric tensor, got dtype {x.dtype}")
     if ndim is not None and x.ndim != ndim:
@@ -57,6 +66,30 @@ def check_tensor(name: str, x: Any, ndim: int | None = None) -> torch.Tensor:
     if not finite:
         raise ValueError(f"{name}: contains NaN or infinite entries")
     return x
+
+
+def check_device(device: Any, default: Any = None) -> torch.device | None:
+    """Return ``device`` as a ``torch.device`` (``default`` when it is None).
+
+    Each accepts a ``torch.device``, a string such as ``"cpu"`` or ``"cuda:0"``,
+    or a CUDA index; anything else (a bool, a float, an unknown name) is an error
+    naming the argument. Both None give None.
+    """
+    default = None if default is None else _as_device("default", default)
+    return default if device is None else _as_device("device", device)
+
+
+def _as_device(name: str, device: Any) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, (bool, np.bool_)) or not isinstance(device, (str, int)):
+        raise TypeError(
+            f"{name}: expected a torch.device, a str or an int, got {device!r}"
+        )
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a torch device, got {device!r}") from exc
 
 
 class TwoLayerNet(torch.nn.Module):
@@ -189,6 +222,7 @@ def two_layer_net(
     get_activation(activation)
     check_choice("init", init, ("orthonormal", "gaussian"))
     dtype = torch.float64 if dtype is None else dtype
+    device = check_device(device)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
     if z > h and init == "orthonormal":

@@ -155,9 +155,10 @@ def empirical_ntk(
                 "model: no parameter requires grad; pass params=[...] to choose some"
             )
     else:
-        if isinstance(params, str):
+        if isinstance(params, str) or not hasattr(params, "__iter__"):
             raise TypeError(
-                "params: expected a sequence of parameter names, got a single str"
+                "params: expected a sequence of parameter names, "
+                f"got {type(params).__name__}"
             )
         names = list(params)
         unknown = [k for k in names if k not in named]

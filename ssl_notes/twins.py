@@ -40,7 +40,7 @@ from .batched_gd import (
     forward_work,
     train_batch,
 )
-from .models import TwoLayerNet, check_tensor, two_layer_net
+from .models import TwoLayerNet, check_device, check_tensor, two_layer_net
 
 __all__ = ["twin_difference", "TwinTraining", "train_twins", "TwinSweep", "sweep_twins"]
 
@@ -58,15 +58,6 @@ def _check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected True or False, got {value!r}")
     return bool(value)
-
-
-def _check_device(device: Any, default: Any) -> torch.device:
-    if device is None:
-        return torch.device(default)
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device: expected a torch device, got {device!r}") from exc
 
 
 def twin_difference(net_nl: Any, net_lin: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +209,7 @@ def train_twins(
     _, lr, epochs, project, threads = check_training(
         [net], data, lr, epochs, project, threads
     )
-    device = _check_device(device, net.W.device)
+    device = check_device(device, net.W.device)
     check_work(forward_work(data, epochs, 2, net.h, net.z), "epochs")
     desc = f"twins h={net.h} {net.activation}{' projected' if project else ''}"
     bar = _progress_bar(progress, 2 * epochs, desc)
@@ -340,7 +331,7 @@ def sweep_twins(
     for h in widths:
         if h < d:
             raise ValueError(f"widths: Theorem 1's setting needs h >= d = {d}, got {h}")
-    device = _check_device(device, "cpu")
+    device = check_device(device, "cpu")
 
     def build(h, act):
         return [

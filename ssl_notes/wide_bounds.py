@@ -52,12 +52,16 @@ _KAPPA = (_LOG2 - 0.5) / 2.0  # the Chernoff constant of Lemma 2's proof
 LEMMA2_C = 2.0 * math.sqrt(2.0)
 
 
-def _check_width(h: Any, d: Any | None = None) -> tuple[int, int | None]:
+def _check_width(
+    h: Any, d: Any | None = None, need_d: bool = True
+) -> tuple[int, int | None]:
     h = check_positive_int("h", h)
     if h < 2:
         raise ValueError(
             f"h: expected a width h >= 2 (log h must be positive), got {h}"
         )
+    if d is None and need_d:
+        raise TypeError("d: expected a positive integer d <= h, got None")
     if d is not None:
         d = check_positive_int("d", d)
         if d > h:
@@ -102,7 +106,7 @@ def lemma2_bound(h: int, d: int | None = None, delta: float | None = None) -> fl
     d : int, the number of columns, d <= h (only with ``delta``)
     delta : float in (0, 1), optional
     """
-    h, d = _check_width(h, d)
+    h, d = _check_width(h, d, need_d=False)
     if delta is None:
         return LEMMA2_C * math.sqrt(math.log(h) / h)
     if d is None:
@@ -148,7 +152,7 @@ def haar_entry_tail(s: Any, h: int) -> Any:
     """
     from scipy.stats import beta
 
-    h, _ = _check_width(h)
+    h, _ = _check_width(h, need_d=False)
     s, scalar = _nonnegative("s", s)
     out = np.where(s >= 1.0, 0.0, beta.sf(np.minimum(s, 1.0) ** 2, 0.5, (h - 1) / 2.0))
     return float(out) if scalar else out

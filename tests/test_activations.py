@@ -114,3 +114,10 @@ def test_every_consumer_uses_the_registry():
         models.two_layer_net(2, 3, 1, name, rng=0)(x)
         kernels.two_layer_ntk(x, activation=name)
         wb.linearization_gap(x, np.eye(3)[:, :2], np.eye(3)[:, :1], name)
+
+
+def test_exclude_must_name_registered_activations():
+    with pytest.raises(TypeError, match="exclude"):
+        get_activation("tanh", exclude="identity")
+    with pytest.raises(TypeError, match="exclude"):
+        get_activation("tanh", exclude=("gelu",))

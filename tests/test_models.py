@@ -148,3 +148,21 @@ def test_forward_runs_under_vmap():
     x = torch.randn(5, 3, dtype=torch.float64)
     out = torch.func.vmap(lambda r: net(r[None])[0])(x)
     torch.testing.assert_close(out, net(x))
+
+
+def test_check_device_and_ndim_name_their_argument():
+    assert models.check_device(None) is None
+    assert models.check_device(None, "cpu") == torch.device("cpu")
+    assert models.check_device("cpu") == torch.device("cpu")
+    with pytest.raises(TypeError, match="device"):
+        models.check_device(True)
+    with pytest.raises(TypeError, match="device"):
+        models.check_device(float("nan"))
+    with pytest.raises(ValueError, match="device"):
+        models.check_device("gpu-please")
+    with pytest.raises(TypeError, match="default"):
+        models.check_device("cpu", default=1.5)
+    with pytest.raises(TypeError, match="device"):
+        two_layer_net(3, 4, 2, device=True)
+    with pytest.raises(TypeError, match="ndim"):
+        check_tensor("x", torch.ones(2), ndim="2")

@@ -139,3 +139,10 @@ def test_too_large_a_kernel_is_refused(rng):
     net = models.two_layer_net(3, 4000, 4, "tanh", init="gaussian", rng=0)
     with pytest.raises(ValueError, match="params"):
         ntk.empirical_ntk(net, rng.standard_normal((2000, 3)))
+
+
+def test_params_must_be_a_sequence(rng):
+    net = models.two_layer_net(3, 5, 2, "tanh", init="gaussian", rng=0)
+    for bad in (True, 1.5):
+        with pytest.raises(TypeError, match="params"):
+            ntk.empirical_ntk(net, rng.standard_normal((2, 3)), params=bad)

@@ -358,3 +358,18 @@ def test_sweep_rel_diff_names_the_activation():
     sw = tw.sweep_twins(_X, _XP, _XN, [4], ["tanh"], [0], z=2, epochs=1, progress=False)
     with pytest.raises(ValueError, match="name: expected one of"):
         sw.rel_diff("relu")
+
+
+def test_work_helpers_check_their_arguments():
+    data_ = batched_gd.contrastive_data(_X, _XP, _XN)
+    with pytest.raises(TypeError, match="data"):
+        batched_gd.forward_work(_X, 2, 1, 8, 2)
+    with pytest.raises(ValueError, match="runs"):
+        batched_gd.forward_work(data_, 2, 0, 8, 2)
+    with pytest.raises(TypeError, match="work"):
+        batched_gd.check_work(1.5, "epochs")
+    with pytest.raises(TypeError, match="what"):
+        batched_gd.check_work(1, None)
+    with pytest.raises(ValueError, match="epochs: .* MAX_WORK"):
+        batched_gd.check_work(batched_gd.MAX_WORK + 1, "epochs")
+    batched_gd.check_work(0, "epochs")

@@ -241,3 +241,13 @@ def test_scalar_and_array_inputs_keep_their_shape():
     assert wb.haar_entry_tail(np.array([[0.2, 0.3]]), 10).shape == (1, 2)
     assert isinstance(wb.theorem1_bound(1.0, 100, 4, 1.0), float)
     assert wb.theorem1_bound([1.0, 2.0], 100, 4, 1.0).shape == (2,)
+
+
+def test_d_is_required_where_the_bound_needs_it():
+    with pytest.raises(TypeError, match="d: expected a positive integer"):
+        wb.lemma2_probability(100, None)
+    with pytest.raises(TypeError, match="d: expected a positive integer"):
+        wb.lemma2_failure_bound(0.5, 100, None)
+    with pytest.raises(TypeError, match="d: expected a positive integer"):
+        wb.theorem1_bound(1.0, 100, None, 1.0)
+    assert wb.lemma2_bound(100, None) == wb.lemma2_bound(100)
