@@ -121,10 +121,10 @@ _REGISTRY: dict[str, Activation] = {
 #: The names of the registry, in a fixed order.
 ACTIVATIONS: tuple[str, ...] = tuple(_REGISTRY)
 
-#: For each activation: (sigma(0), sigma'(0), sup over the real line of |sigma''|).
-#: Theorem 1 needs sigma(0) = 0, sigma'(0) = 1 and a finite bound K on |sigma''|.
-#: ReLU has no derivative at 0 (one-sided derivatives 0 and 1), recorded as nan,
-#: and no second derivative there (K = inf).
+#: For each activation the triple :math:`(\sigma(0), \sigma'(0), K)`,
+#: :math:`K = \sup_u |\sigma''(u)|`. Theorem 1 needs :math:`\sigma(0) = 0`,
+#: :math:`\sigma'(0) = 1` and a finite K. ReLU has no derivative at 0 (one-sided
+#: derivatives 0 and 1), recorded as nan, and no second derivative there (K = inf).
 ACTIVATION_FACTS: dict[str, tuple[float, float, float]] = {
     a.name: (a.value_at_0, a.slope_at_0, a.curvature_bound) for a in _REGISTRY.values()
 }

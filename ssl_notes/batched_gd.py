@@ -243,9 +243,9 @@ def check_training(
 
     Returns ``(nets, lr, epochs, project, threads)``, normalised.
 
-    ``nets`` must be a non-empty list of :class:`TwoLayerNet` on one device with
-    the same shapes, activation and scales, matching ``data`` (a
-    :class:`ContrastiveData`); with ``project=True`` each must start on the
+    ``nets`` must be a non-empty list of :class:`~ssl_notes.models.TwoLayerNet`
+    on one device with the same shapes, activation and scales, matching ``data``
+    (a :class:`ContrastiveData`); with ``project=True`` each must start on the
     constraint set (``init="orthonormal"``).
     """
     if isinstance(nets, TwoLayerNet) or not isinstance(nets, (list, tuple)) or not nets:

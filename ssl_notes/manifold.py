@@ -62,7 +62,7 @@ def qr_positive(Y: Any, validate: bool = True) -> np.ndarray:
     """
     from scipy.linalg import lapack
 
-    if not isinstance(validate, bool):
+    if not isinstance(validate, (bool, np.bool_)):
         raise TypeError(f"validate: expected a bool, got {type(validate).__name__}")
     if validate:
         Y = as_matrix("Y", Y)

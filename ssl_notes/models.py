@@ -29,11 +29,10 @@ from ._validate import (
     check_positive_float,
     check_positive_int,
 )
-from .activations import ACTIVATIONS, get_activation
+from .activations import get_activation
 from .manifold import haar_orthonormal
 
 __all__ = [
-    "ACTIVATIONS",
     "TwoLayerNet",
     "two_layer_net",
     "check_tensor",
@@ -103,7 +102,7 @@ class TwoLayerNet(torch.nn.Module):
     ----------
     W : torch.Tensor, shape (d, h), real floating dtype
     V : torch.Tensor, shape (h, z), same dtype
-    activation : str, one of :data:`ACTIVATIONS`
+    activation : str, one of :data:`~ssl_notes.activations.ACTIVATIONS`
     scale_in, scale_out : float > 0, :math:`s_1` and :math:`s_2`
 
     Attributes
@@ -205,7 +204,7 @@ def two_layer_net(
     ----------
     d, h, z : int
         Input dimension, hidden width, embedding dimension.
-    activation : str, one of :data:`ACTIVATIONS`
+    activation : str, one of :data:`~ssl_notes.activations.ACTIVATIONS`
         ``"identity"``, ``"tanh"``, ``"relu"``, ``"sigmoid"``, ``"softplus0"``.
     init : {"orthonormal", "gaussian"}
         ``"orthonormal"``: W (d x h) and V (h x z) Haar semi-orthogonal,

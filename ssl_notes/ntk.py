@@ -12,7 +12,7 @@ kernel machines :math:`\Theta_{kl}(x,x') = K(x,x')\,1\{k = l\}` exactly; for a w
 two-layer network in the NTK parametrisation the off-diagonal blocks vanish like
 :math:`h^{-1/2}` and the diagonal ones approach one common kernel.
 
-Everything here is built on :mod:`torch.func` (``functional_call``, ``jacrev``,
+Everything here is built on ``torch.func`` (``functional_call``, ``jacrev``,
 ``vmap``): one vectorised Jacobian per input set, no Python loop over parameters.
 """
 

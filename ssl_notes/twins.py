@@ -202,7 +202,8 @@ def train_twins(
         If a loss becomes infinite or NaN (the contrastive loss is unbounded
         below; without projection the weights can blow up).
     ValueError
-        Bad input, or a run of more than :data:`MAX_WORK` multiply-adds.
+        Bad input, or a run of more than :data:`ssl_notes.batched_gd.MAX_WORK`
+        multiply-adds.
     """
     _check_net("net", net)
     data = contrastive_data(X, X_pos, X_neg, X_eval, neg_index)
@@ -308,15 +309,17 @@ def sweep_twins(
     and activation are trained together as one batch (one vectorised gradient
     step for all of them). One tqdm bar for the sweep.
 
-    Parameters as in :func:`train_twins`, and
-
+    Parameters
+    ----------
+    X, X_pos, X_neg, lr, epochs, project, X_eval, device, progress, threads, neg_index
+        As in :func:`train_twins` (``device`` defaults to the CPU).
     widths : sequence of int, each h >= d
-    activations : sequence of str, from :data:`ssl_notes.activations.ACTIVATIONS`
-        except ``"identity"``
+    activations : sequence of str
+        Names from :data:`ssl_notes.activations.ACTIVATIONS` except ``"identity"``.
     seeds : sequence of int >= 0
     z : int, the embedding dimension, z <= min(widths)
-    dtype : torch floating dtype, passed to :func:`ssl_notes.models.two_layer_net`
-        (default float64)
+    dtype : torch floating dtype, optional
+        Passed to :func:`ssl_notes.models.two_layer_net` (default float64).
 
     Returns
     -------

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from ssl_notes import default_device, manifold, models
-from ssl_notes.models import ACTIVATIONS, TwoLayerNet, check_tensor, two_layer_net
+from ssl_notes.activations import ACTIVATIONS
+from ssl_notes.models import TwoLayerNet, check_tensor, two_layer_net
 
 
 @pytest.mark.parametrize("d, h", [(10, 4), (4, 10), (6, 6)])
