@@ -6,17 +6,22 @@ Modules, one idea each:
 - :mod:`ssl_notes.data`: data sets, augmentations, positives and negatives;
 - :mod:`ssl_notes.losses`: the losses (1), (2) and the data matrix C of eq. (7);
 - :mod:`ssl_notes.manifold`: matrices with orthonormal columns;
+- :mod:`ssl_notes.activations`: the activations, one registry for numpy and torch;
 - :mod:`ssl_notes.models`: two-layer networks and their linear counterparts;
 - :mod:`ssl_notes.metrics`: principal angles, effective rank, fitted rates;
 - :mod:`ssl_notes.ntk`, :mod:`ssl_notes.kernels`: empirical and analytic tangent
   kernels;
 - :mod:`ssl_notes.constrained`: Frobenius and operator-norm constrained problems;
-- :mod:`ssl_notes.linearization`: wide nonlinear networks against their linear
-  twins;
+- :mod:`ssl_notes.wide_bounds`: Lemma 2 and Theorem 1, a wide network against its
+  linear twin (numpy);
+- :mod:`ssl_notes.twins`, :mod:`ssl_notes.batched_gd`: training the twins apart
+  (Conjecture 1), in torch;
 - :mod:`ssl_notes.dynamics`, :mod:`ssl_notes.closed_form`: the flow of Theorem 2
   and its closed form;
-- :mod:`ssl_notes.training`: projected gradient descent (11);
-- :mod:`ssl_notes.benchmark`: the runtime comparison
+- :mod:`ssl_notes.training`: the discrete iterations, projected gradient descent
+  (11) and the output iteration (12);
+- :mod:`ssl_notes.steps`, :mod:`ssl_notes.timing`, :mod:`ssl_notes.benchmark`: one
+  step of each route, its timing, and the runtime comparison
   (``python -m ssl_notes.benchmark``);
 - :mod:`ssl_notes.plotting`: the figure style of the book.
 
