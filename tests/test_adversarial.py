@@ -74,13 +74,16 @@ FREE_ARGUMENTS = {
     ("ssl_notes.glue", "variable"): "glue records any object",
     ("activations.get_activation", "argname"): "the name its errors use; any string",
     ("models.check_tensor", "name"): "the name its errors use; any string",
+    ("batched_gd.check_work", "what"): "the description its error uses; any string",
 }
 
 # Names whose zero is a genuinely valid value (a count that may be 0, a noise level).
 ZERO_OK = {
     "rng", "seed", "test_per_class", "warmup", "noise", "sigma", "s", "x_norm", "t",
-    "order", "K", "rcond",
+    "order", "K", "rcond", "work",
 }  # fmt: skip
+# Names whose None is genuinely valid even where the default is not None.
+NONE_OK = {"rng", "threads", "device"}
 # Real-valued names that must be > 0 (tolerances, steps, radii, scales).
 POSITIVE = {
     "rtol", "atol", "tol", "lr", "lr0", "radius", "power", "max_norm",
@@ -133,6 +136,20 @@ def _problem():
 
         _PROBLEM["p"] = benchmark.make_problem(per_class=5)
     return _PROBLEM["p"]
+
+
+def _contrastive_data():
+    from ssl_notes import batched_gd
+
+    return batched_gd.contrastive_data(
+        _randn(12, 4, seed=10), _randn(12, 4, seed=11), _randn(12, 4, seed=12)
+    )
+
+
+def _closed_form_parts():
+    from ssl_notes import steps
+
+    return steps.closed_form_setup(_sym(4), _orth(4, 2, 2))
 
 
 def _benchmark_kwargs() -> dict[str, Any]:
@@ -227,6 +244,15 @@ def _standard() -> dict[str, Callable[[], Any]]:
         "net_lin": lambda: _net("identity"),
         "problem": _problem,
         "result": _benchmark_result,
+        "S": lambda: _sym(3, seed=16),  # the k x k pattern of D = S (x) I_n
+        "Z": lambda: _randn(n, d, seed=17),
+        "route": lambda: "gd_naive",
+        "data": _contrastive_data,
+        "nets": lambda: [_net("tanh"), _net("tanh")],
+        "runs": lambda: 2,
+        "device": lambda: "cpu",
+        "work": lambda: 1000,
+        "what": lambda: "a test run",
         "record": lambda: False,
         "progress": lambda: False,
         "variable": lambda: 1.5,
@@ -263,6 +289,13 @@ OVERRIDES["run_benchmark"] = {
     "threads": lambda: 1,
 }  # fmt: skip (no ``problem``: digits, per_class and sigma build it, and are swept)
 OVERRIDES["get_activation"] = {"argname": lambda: "name"}
+OVERRIDES["flow_F_step"] = {"K": lambda: np.eye(12)}
+OVERRIDES["closed_form_point"] = {
+    "lam": lambda: _closed_form_parts()[0],
+    "Q": lambda: _closed_form_parts()[1],
+    "K0": lambda: _closed_form_parts()[2],
+}
+OVERRIDES["gemm_rate"] = {"repeats": lambda: 1, "target_seconds": lambda: 0.001}
 OVERRIDES["check_tensor"] = {"x": lambda: _torch(_randn(4, 3)), "name": lambda: "x"}
 
 # ------------------------------------------------------------------------ discovery
@@ -329,7 +362,10 @@ def _kind(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         if value and all(isinstance(v, str) for v in value):
             return "choices"
-        return "sequence"
+        numbers = (int, float, np.integer, np.floating)
+        if all(isinstance(v, numbers) and not isinstance(v, bool) for v in value):
+            return "sequence"
+        return "object"  # e.g. a list of networks
     if callable(value):
         return "callable"
     return "object"
@@ -402,7 +438,7 @@ def _is_valid_mutation(key: str, name: str, mutation: str, param: Any) -> bool:
         optional = "None" in str(param.annotation) or "Optional" in str(
             param.annotation
         )
-        return param.default is None or optional or name == "rng"
+        return param.default is None or optional or name in NONE_OK
     if mutation == "zero":
         return name in ZERO_OK
     if mutation == "huge_t":
