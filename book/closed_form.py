@@ -44,7 +44,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from ssl_notes import closed_form, data, dynamics, glue, losses, manifold, metrics
+from ssl_notes import closed_form, data, dynamics, glue, losses, manifold, metrics, training
 from ssl_notes.plotting import COLORS, new_figure
 from threadpoolctl import threadpool_limits
 
@@ -358,7 +358,7 @@ t_dense = np.linspace(0.0, 6.0, 1000)
 L_show = closed_form.loss_curve(C_show, M0_show, t_dense)
 M_show = dynamics.grassmann_flow_ode(C_show, M0_show, ts2[::8], rtol=1e-13, atol=1e-13)
 # Euler steps of (12) in the standard basis (X = I, so F = M, K = I and D = C), step 0.2
-eul = dynamics.output_flow(M0_show, np.eye(d_show), C_show, lr=0.2, steps=30)
+eul = training.output_flow(M0_show, np.eye(d_show), C_show, lr=0.2, steps=30)
 eul_dev = float(np.max(np.abs(eul.losses - closed_form.loss_curve(C_show, M0_show, 0.2 * np.arange(31)))))
 
 fig, (ax0, ax1) = new_figure(ncols=2, width=3.6, height=3.0)
@@ -704,7 +704,7 @@ rng_b = np.random.default_rng(SEED + 10)
 Xb, _ = data.mnist_digits((0, 1), 100, rng_b)
 Xbp, Xbn = data.gaussian_positives(Xb, 0.1, rng_b), data.random_negatives(Xb, rng_b)
 Cb = losses.contrastive_matrix(Xb, Xbp, Xbn)
-Zb, Db = dynamics.output_factor(Xb, Xbp, Xbn)
+Zb, Db = training.output_factor(Xb, Xbp, Xbn)
 Kb = Zb @ Zb.T
 zb = 3
 M0b = manifold.haar_orthonormal(784, zb, rng_b)
@@ -725,7 +725,7 @@ def timed(fn, repeats):
 euler = {}
 L_exact, t_closed = timed(lambda: closed_form.loss_curve(Cb, M0b, tb), REPEATS)
 for N in (1000, 2000, 4000):
-    res, t_run = timed(lambda: dynamics.output_flow(Zb @ M0b, Kb, Db, lr=T_end / N, steps=N),
+    res, t_run = timed(lambda: training.output_flow(Zb @ M0b, Kb, Db, lr=T_end / N, steps=N),
                        REPEATS if N == 1000 else 1)
     err = float(np.max(np.abs(res.losses[N // 1000 :: N // 1000] - L_exact)))
     euler[N] = (err, t_run, res.losses[N // 1000 :: N // 1000])

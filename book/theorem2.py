@@ -83,7 +83,7 @@ print(f"ssl_notes {ssl_notes.__version__}, torch {torch.__version__}, device {de
 # One data set serves the whole chapter: $n = 60$ anchors in $d = 12$ dimensions with an
 # anisotropic covariance, Gaussian positives and random negatives, and the contrastive
 # $C$ of (7). For the output form (9) we also write $C = XDX^\top$ with the
-# $m = 3n$ points that build it as the columns of $X$ (`dynamics.output_factor`; in code
+# $m = 3n$ points that build it as the columns of $X$ (`training.output_factor`; in code
 # the points are rows, `Z` $= X^\top$).
 
 # %%
@@ -94,7 +94,7 @@ basis = manifold.haar_orthonormal(d, d, rng)
 X = (rng.standard_normal((n, d)) * scales) @ basis.T
 Xp, Xn = data.gaussian_positives(X, SIGMA, rng), data.random_negatives(X, rng)
 C = losses.contrastive_matrix(X, Xp, Xn)
-Z, D = dynamics.output_factor(X, Xp, Xn)  # C = Z^T D Z, Z = [X; X+; X-] of shape (3n, d)
+Z, D = training.output_factor(X, Xp, Xn)  # C = Z^T D Z, Z = [X; X+; X-] of shape (3n, d)
 lam, Q = np.linalg.eigh(C)
 print("eigenvalues of C:", np.array2string(lam, precision=2))
 print(f"max |Z^T D Z - C| = {np.max(np.abs(Z.T @ D @ Z - C)):.1e}")
@@ -293,8 +293,8 @@ glue("gap_fac", float(gap_fac), display=False)
 # replacing $C$ by $C - cI$ with $c > \lambda_{\max}(C)$ (on $M^\top M = I$ the extra term
 # $2c(I - MM^\top)M$ vanishes, and $A$ becomes negative definite, so the constraint
 # attracts), or re-orthonormalising, which is what `grassmann_flow` does by
-# construction (it propagates an orthonormal basis by exact exponential steps and
-# re-orthonormalises after each). We measure the drift $\max|M^\top M - I|$ for three
+# construction (it evaluates an orthonormal basis of the span in closed form and
+# rotates it by an orthogonal $z\times z$ matrix). We measure the drift $\max|M^\top M - I|$ for three
 # integrators on the data $C$ (all of whose eigenvalues are negative) and on
 # $C' = C - \frac{\lambda_1 + \lambda_2}{2} I$, which has a single negative eigenvalue,
 # with $z = 3$. The assertion for the two cures is the one the book relies on: drift below
@@ -561,7 +561,7 @@ plt.close(fig)
 # The literal rule with the free gradient (`gradient="euclidean"`) follows the
 # Euclidean-metric Stiefel flow instead. We run both, and the Euler discretisation (12)
 # of the output equation (9) on the $m = 180$ points
-# (`dynamics.output_flow`, $F_{k+1} = F_k - 2\eta(X^\top X - F_kF_k^\top)DF_k$), from one
+# (`training.output_flow`, $F_{k+1} = F_k - 2\eta(X^\top X - F_kF_k^\top)DF_k$), from one
 # initialisation $M_0$ per $z$ shared by the widths $h \in \{z, z + 3, d\}$: $W_0 = [M_0, N]$
 # with a random frame $N$ of the complement and $V_0 = [I_z; 0]$, so $W_0V_0 = M_0$ for
 # every $h$. Time is $t = k\eta$. The flow's loss $\operatorname{Tr}(CP(t))$ comes from
@@ -590,7 +590,7 @@ for z in ZS:
                 runs[z][g, h, q] = res
     res12 = {}
     for q in (1, 2):
-        res12[q] = dynamics.output_flow(Z @ M0, Z @ Z.T, D, LR / q, int(round(T3 * q / LR)), record=(z == 2 and q == 1))
+        res12[q] = training.output_flow(Z @ M0, Z @ Z.T, D, LR / q, int(round(T3 * q / LR)), record=(z == 2 and q == 1))
     runs[z]["(12)"] = res12
 
 

@@ -1,20 +1,23 @@
 r"""Consequences of the closed form of the flow, evaluated from one eigendecomposition.
 
-The flow :math:`\dot M = -2(I - MM^\top)CM`, :math:`M^\top M = I_z` (time convention of
-:mod:`ssl_notes.dynamics`) has projector :math:`P(t) = Y(Y^\top Y)^{-1}Y^\top` with
+The flow :math:`\dot M = -2(I - MM^\top)CM`, :math:`M^\top M = I_z` (time convention
+of :mod:`ssl_notes.dynamics`) has projector :math:`P(t) = Y(Y^\top Y)^{-1}Y^\top` with
 :math:`Y(t) = e^{-2Ct}M(0)`. Write :math:`C = Q\Lambda Q^\top` with ascending
-eigenvalues :math:`\lambda_1\le\dots\le\lambda_d`, :math:`B = Q^\top M(0)` split into its
-first z rows :math:`B_1` (z x z) and the rest :math:`B_2`. When :math:`B_1` is invertible,
-right-multiplying Y by the invertible matrix :math:`B_1^{-1}e^{2\Lambda_1 t}` (which does
-not change its span) gives
+eigenvalues :math:`\lambda_1\le\dots\le\lambda_d`, :math:`B = Q^\top M(0)` split
+into its first z rows :math:`B_1` (z x z) and the rest :math:`B_2`. When :math:`B_1` is
+invertible, right-multiplying Y by the invertible matrix
+:math:`B_1^{-1}e^{2\Lambda_1 t}` (which does not change its span) gives
 
-.. math:: \operatorname{span} M(t) = \operatorname{span}\, Q\begin{pmatrix} I_z \\ K(t)\end{pmatrix},
-          \qquad K(t) = e^{-2\Lambda_2 t} K_0\, e^{2\Lambda_1 t},\quad K_0 = B_2 B_1^{-1},
+.. math:: \operatorname{span} M(t)
+          = \operatorname{span}\, Q\begin{pmatrix} I_z \\ K(t)\end{pmatrix},
+          \qquad K(t) = e^{-2\Lambda_2 t} K_0\, e^{2\Lambda_1 t},
+          \quad K_0 = B_2 B_1^{-1},
 
 i.e. :math:`K(t)_{ij} = e^{-2(\lambda_{z+i} - \lambda_j)t}(K_0)_{ij}`: every exponent is
 :math:`\le 0`, so nothing overflows at any t. From K:
 
-- the loss :math:`\operatorname{Tr}(CP(t)) = \operatorname{Tr}\big((I + K^\top K)^{-1}(\Lambda_1 + K^\top\Lambda_2 K)\big)`;
+- the loss :math:`\operatorname{Tr}(CP(t)) = \operatorname{Tr}\big((I + K^\top K)^{-1}
+  (\Lambda_1 + K^\top\Lambda_2 K)\big)`;
 - the largest principal angle :math:`\theta(t)` between span M(t) and the bottom-z
   eigenspace :math:`E_z = \operatorname{span}(q_1,\dots,q_z)`:
   :math:`\tan\theta(t) = \|K(t)\|_2`;
@@ -33,15 +36,26 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import check_symmetric
-from .dynamics import _check_C_M0, _check_times
+from ._validate import (
+    check_C_M0,
+    check_positive_int,
+    check_scalar,
+    check_symmetric,
+    check_times,
+)
+from .manifold import qr_positive
 
-__all__ = ["eigengap", "tangent_matrix", "loss_curve", "distance_curve", "convergence_time", "qr_basis"]
+__all__ = [
+    "eigengap",
+    "tangent_matrix",
+    "loss_curve",
+    "distance_curve",
+    "convergence_time",
+    "qr_basis",
+]
 
-
-# Input checks shared with the flow itself (one definition, in ssl_notes.dynamics).
-_check = _check_C_M0
-_times = _check_times
+_check = check_C_M0
+_times = check_times
 
 
 def _eigen(C: np.ndarray, M0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,10 +67,10 @@ def _eigen(C: np.ndarray, M0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     smin = np.linalg.svd(B1, compute_uv=False)[-1]
     if smin <= d * np.finfo(np.float64).eps:
         raise ValueError(
-            "M0: its span contains a direction orthogonal to the bottom-z eigenspace of C "
-            f"(smallest singular value of B_1 = Q_z^T M0 is {smin:.1e}); the flow does not "
-            "converge to that eigenspace and the closed form in K(t) does not apply "
-            "(use ssl_notes.dynamics.flow_projector)"
+            "M0: its span contains a direction orthogonal to the bottom-z eigenspace "
+            f"of C (smallest singular value of B_1 = Q_z^T M0 is {smin:.1e}); the flow "
+            "does not converge to that eigenspace and the closed form in K(t) does not "
+            "apply (use ssl_notes.dynamics.flow_projector)"
         )
     K0 = np.linalg.solve(B1.T, B2.T).T  # B2 B1^{-1}
     return lam, K0
@@ -68,8 +82,7 @@ def eigengap(C: Any, z: int) -> float:
     It sets the rate :math:`e^{-2gt}` at which the flow reaches the bottom-z eigenspace.
     """
     C = check_symmetric("C", C)
-    if isinstance(z, (bool, np.bool_)) or not isinstance(z, (int, np.integer)):
-        raise TypeError(f"z: expected an integer, got {z!r}")
+    z = check_positive_int("z", z)
     if not 1 <= z < C.shape[0]:
         raise ValueError(f"z: expected 1 <= z < d = {C.shape[0]}, got {z}")
     lam = np.linalg.eigvalsh(C)
@@ -77,7 +90,9 @@ def eigengap(C: Any, z: int) -> float:
 
 
 def tangent_matrix(C: Any, M0: Any, t: Any) -> np.ndarray:
-    r"""The matrix :math:`K(t) = e^{-2\Lambda_2 t} B_2 B_1^{-1} e^{2\Lambda_1 t}` of the module docstring.
+    r"""The matrix :math:`K(t) = e^{-2\Lambda_2 t} B_2 B_1^{-1} e^{2\Lambda_1 t}`.
+
+    See the module docstring; every exponent is :math:`\le 0`, so any t works.
 
     ``span M(t) = span Q [I; K(t)]`` with Q the eigenvectors of C (ascending order).
 
@@ -109,10 +124,11 @@ def tangent_matrix(C: Any, M0: Any, t: Any) -> np.ndarray:
 
 
 def loss_curve(C: Any, M0: Any, t: Any) -> np.ndarray | float:
-    r"""The loss :math:`\operatorname{Tr}(M(t)^\top C M(t)) = \operatorname{Tr}(CP(t))` of the flow.
+    r"""The loss :math:`\operatorname{Tr}(M(t)^\top C M(t)) = \operatorname{Tr}(CP(t))`.
 
     Evaluated at all times at once from one eigendecomposition of C,
-    :math:`\operatorname{Tr}\big((I + K^\top K)^{-1}(\Lambda_1 + K^\top \Lambda_2 K)\big)`
+    :math:`\operatorname{Tr}\big((I + K^\top K)^{-1}
+    (\Lambda_1 + K^\top\Lambda_2 K)\big)`
     (module docstring), in :math:`O(d^3 + T(d - z)z^2)` operations for T times.
 
     Parameters
@@ -158,8 +174,12 @@ def distance_curve(C: Any, M0: Any, t: Any) -> np.ndarray | float:
     return np.arctan(np.linalg.norm(K, ord=2, axis=(1, 2)))
 
 
-def convergence_time(C: Any, M0: Any, delta: float, rtol: float = 1e-9) -> tuple[float, float]:
-    r"""Time for the flow to come within angle ``delta`` of the bottom-z eigenspace, from the eigengap.
+def convergence_time(
+    C: Any, M0: Any, delta: float, rtol: float = 1e-9
+) -> tuple[float, float]:
+    r"""Time for the flow to come within angle ``delta`` of the bottom-z eigenspace.
+
+    From the eigengap, in closed form.
 
     With :math:`g = \lambda_{z+1} - \lambda_z > 0` and :math:`\theta_0 = \theta(0)`:
 
@@ -191,15 +211,22 @@ def convergence_time(C: Any, M0: Any, delta: float, rtol: float = 1e-9) -> tuple
     d, z = M0.shape
     if z >= d:
         raise ValueError(f"M0: need z < d, got shape {M0.shape}")
-    if not np.isfinite(delta) or not 0 < delta < np.pi / 2:
-        raise ValueError(f"delta: expected an angle in (0, pi/2), got {delta!r}")
+    delta = check_scalar(
+        "delta",
+        delta,
+        min_val=0.0,
+        max_val=np.pi / 2,
+        include_min=False,
+        include_max=False,
+    )
+    rtol = check_scalar("rtol", rtol, min_val=0.0, include_min=False, max_val=1.0)
     lam, K0 = _eigen(C, M0)
     spread = max(float(lam[-1] - lam[0]), np.finfo(np.float64).tiny)
     g = float(lam[z] - lam[z - 1])
     if g <= rtol * spread:
         raise ValueError(
-            f"C: eigengap lambda_(z+1) - lambda_z = {g:.3e} is zero (within rtol): the bottom-z "
-            "eigenspace is not unique and there is no convergence rate"
+            f"C: eigengap lambda_(z+1) - lambda_z = {g:.3e} is zero (within rtol): "
+            "the bottom-z eigenspace is not unique and there is no convergence rate"
         )
     tan0 = float(np.linalg.norm(K0, 2))
     bound = max(0.0, np.log(tan0 / np.tan(delta))) / (2 * g) if tan0 > 0 else 0.0
@@ -210,23 +237,56 @@ def convergence_time(C: Any, M0: Any, delta: float, rtol: float = 1e-9) -> tuple
     return float(bound), float(asym)
 
 
-def qr_basis(C: Any, M0: Any, t: Any, max_step: float = 4.0) -> np.ndarray:
+def _flag_echelon(B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """B T with T unit upper triangular: column k vanishes above its pivot row p_k.
+
+    Column k is b_k minus multiples of the earlier (already reduced) columns that
+    clear its entries at their pivot rows, taken in increasing row order; its pivot
+    is then its first non-zero row (pivots distinct, not ordered)."""
+    d, z = B.shape
+    out = B.copy()
+    piv = np.empty(z, dtype=int)
+    for k in range(z):
+        v = out[:, k]
+        for j in np.argsort(piv[:k], kind="stable"):
+            p = piv[j]
+            if v[p] != 0.0:
+                v -= (v[p] / out[p, j]) * out[:, j]
+                v[p] = 0.0
+        nz = np.flatnonzero(v)
+        if nz.size == 0:
+            raise ValueError("M0: expected rank z (orthonormal columns)")
+        v[: nz[0]] = 0.0
+        piv[k] = nz[0]
+    return out, piv
+
+
+def qr_basis(C: Any, M0: Any, t: Any) -> np.ndarray:
     r"""The positive-diagonal QR factor :math:`\hat Y(t)` of :math:`Y(t) = e^{-2Ct}M_0`.
 
-    :math:`Y = \hat Y R` with :math:`\hat Y^\top\hat Y = I_z` and R upper triangular with
-    positive diagonal. This particular basis of span M(t) is the one in which the
-    rotation :math:`M(t) = \hat Y(t) U(t)` obeys :math:`\dot U = -\Omega U` (see
-    :mod:`ssl_notes.dynamics`). Computed in the eigenbasis of C in steps over which
-    :math:`e^{-2\Lambda\,\Delta t}` spreads by at most :math:`e^{\text{max\_step}}`: the QR
-    factor of a product of such steps is the product of the steps' QR factors
-    (uniqueness of the positive-diagonal QR), so nothing overflows or loses rank.
+    :math:`Y = \hat Y R` with :math:`\hat Y^\top\hat Y = I_z` and R upper
+    triangular with positive diagonal. This particular basis of span M(t) is the
+    one in which the rotation :math:`M(t) = \hat Y(t) U(t)` obeys
+    :math:`\dot U = -\Omega U` (see :mod:`ssl_notes.dynamics`).
+
+    Evaluated at any t without stepping. In the eigenbasis, :math:`B = Q^\top M_0`
+    is reduced by a unit upper-triangular T (each column minus multiples of the
+    earlier ones) to :math:`\tilde B = BT` whose column k vanishes above a pivot
+    row :math:`p_k`. Then
+
+    .. math:: \hat Y(t) = Q\,\operatorname{qr}_+\big(\tilde Y(t)\big), \qquad
+              \tilde Y(t)_{ik} = e^{-2(\lambda_i - \lambda_{p_k})t}\,\tilde B_{ik},
+
+    because :math:`\tilde Y(t) = e^{-2\Lambda t}\,B\,T\,e^{2\Lambda_p t}` and
+    right-multiplication by an upper-triangular matrix with positive diagonal does
+    not change the positive-diagonal QR factor; every exponent is :math:`\le 0`
+    where :math:`\tilde B_{ik} \ne 0`. One d x z QR per time point, whatever t.
 
     Parameters
     ----------
     C : array_like, shape (d, d), symmetric
     M0 : array_like, shape (d, z), orthonormal columns
     t : float or 1-D array of non-negative times (any order)
-    max_step : float, positive
 
     Returns
     -------
@@ -234,23 +294,12 @@ def qr_basis(C: Any, M0: Any, t: Any, max_step: float = 4.0) -> np.ndarray:
     """
     C, M0 = _check(C, M0)
     ts, scalar = _times(t)
-    if not np.isfinite(max_step) or max_step <= 0:
-        raise ValueError(f"max_step: expected a positive number, got {max_step!r}")
     lam, Q = np.linalg.eigh(C)
-    spread = float(lam[-1] - lam[0])
-    order = np.argsort(ts, kind="stable")
-    B = Q.T @ M0
-    now = 0.0
-    out = np.empty((ts.size, *M0.shape))
-    for i in order:
-        target = float(ts[i])
-        while now < target:
-            dt = target - now if spread == 0 else min(target - now, max_step / (2.0 * spread))
-            Yb = np.exp(-2.0 * (lam - lam[0]) * dt)[:, None] * B
-            Qf, R = np.linalg.qr(Yb)
-            sgn = np.sign(np.diag(R))
-            sgn[sgn == 0] = 1.0
-            B = Qf * sgn
-            now += dt
-        out[i] = Q @ B
+    Bt, piv = _flag_echelon(Q.T @ M0)
+    d = Bt.shape[0]
+    expo = lam[:, None] - lam[piv][None, :]
+    expo = np.where(np.arange(d)[:, None] >= piv[None, :], expo, 0.0)
+    with np.errstate(under="ignore"):
+        Y = np.exp(-2.0 * ts[:, None, None] * expo[None]) * Bt[None]
+    out = np.stack([Q @ qr_positive(Yt, validate=False) for Yt in Y])
     return out[0] if scalar else out

@@ -10,15 +10,22 @@ positives :math:`x_i^+` and negatives :math:`x_i^-` (rows of ``X``, ``X_pos``,
 For a linear embedding :math:`f(x) = M^\top x` both are
 :math:`\operatorname{Tr}(M^\top C M)` with the symmetric :math:`d\times d` matrix C
 returned by :func:`contrastive_matrix` or :func:`noncontrastive_matrix`.
+
+The same C written with the points that build it, :math:`C = Z^\top D Z` with
+:math:`Z = [X; X^+; X^-]` (rows are points) and a block matrix D, is
+:func:`data_matrix` (a :class:`DataMatrix`): the form the output iteration (12)
+works with.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ._validate import as_matrix, check_same_shape, check_symmetric
+from ._validate import as_array, as_matrix, check_same_shape, check_symmetric
 
 __all__ = [
     "contrastive_loss",
@@ -26,6 +33,9 @@ __all__ = [
     "contrastive_matrix",
     "noncontrastive_matrix",
     "trace_loss",
+    "spectral_contrastive_loss",
+    "DataMatrix",
+    "data_matrix",
 ]
 
 
@@ -36,29 +46,37 @@ def _is_torch(a: Any) -> bool:
 def _check_points(names: tuple[str, ...], *arrays: Any) -> list[Any]:
     """Validate data arrays, leaving torch tensors as tensors (autograd)."""
     out = []
-    for name, a in zip(names, arrays):
+    for name, a in zip(names, arrays, strict=True):
         if _is_torch(a):
+            if a.is_complex() or str(a.dtype) == "torch.bool":
+                raise TypeError(f"{name}: expected a real tensor, got dtype {a.dtype}")
             if a.ndim != 2:
-                raise ValueError(f"{name}: expected a 2-D array (n, d), got shape {tuple(a.shape)}")
+                raise ValueError(
+                    f"{name}: expected a 2-D array (n, d), got shape {tuple(a.shape)}"
+                )
             if not bool(a.isfinite().all()):
                 raise ValueError(f"{name}: contains NaN or infinite entries")
             out.append(a)
         else:
             out.append(as_matrix(name, a))
-    shapes = [tuple(a.shape) for a in out]
-    if any(s != shapes[0] for s in shapes[1:]):
-        desc = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
-        raise ValueError(f"expected arrays of the same shape, got {desc}")
+    check_same_shape(names, *out)
     return out
 
 
 def _embed(f: Callable[[Any], Any], X: Any, name: str) -> Any:
+    if not callable(f):
+        raise TypeError(f"f: expected a callable embedding, got {type(f).__name__}")
     F = f(X)
+    if not _is_torch(F):
+        F = as_array(f"f({name})", F)
+    elif F.is_complex():
+        raise TypeError(f"f({name}): expected a real tensor, got dtype {F.dtype}")
     if F.ndim == 1:  # a scalar embedding, z = 1
         F = F[:, None]
     if F.ndim != 2 or F.shape[0] != X.shape[0]:
         raise ValueError(
-            f"f({name}) must have shape (n, z) with n = {X.shape[0]}, got {tuple(F.shape)}"
+            f"f({name}) must have shape (n, z) with n = {X.shape[0]}, "
+            f"got {tuple(F.shape)}"
         )
     return F
 
@@ -121,7 +139,8 @@ def noncontrastive_matrix(X: Any, X_pos: Any) -> np.ndarray:
 
     .. math:: C = -\frac{1}{2n}\sum_{i=1}^n \big[x_i x_i^{+\top} + x_i^+ x_i^\top\big],
 
-    so that :math:`L_{nc}(f) = \operatorname{Tr}(M^\top C M)` for :math:`f(x) = M^\top x`.
+    so that :math:`L_{nc}(f) = \operatorname{Tr}(M^\top C M)` for
+    :math:`f(x) = M^\top x`.
     """
     X = as_matrix("X", X)
     X_pos = as_matrix("X_pos", X_pos)
@@ -140,12 +159,14 @@ def trace_loss(C: Any, M: Any) -> float:
     C = check_symmetric("C", C)
     M = as_matrix("M", M)
     if M.shape[0] != C.shape[0]:
-        raise ValueError(f"M: expected {C.shape[0]} rows to match C {C.shape}, got shape {M.shape}")
+        raise ValueError(
+            f"M: expected {C.shape[0]} rows to match C {C.shape}, got shape {M.shape}"
+        )
     return float(np.sum(M * (C @ M)))
 
 
 def spectral_contrastive_loss(f: Callable[[Any], Any], X: Any, X_pos: Any) -> Any:
-    r"""Spectral contrastive loss of HaoChen et al. (2021), on a batch of positive pairs.
+    r"""Spectral contrastive loss of HaoChen et al. (2021) on a batch of positive pairs.
 
     .. math:: L_{sc}(f) = -\frac2n\sum_{i=1}^n f(x_i)^\top f(x_i^+)
               + \frac{1}{n(n-1)}\sum_{i \ne j} \big(f(x_i)^\top f(x_j^+)\big)^2 .
@@ -172,11 +193,113 @@ def spectral_contrastive_loss(f: Callable[[Any], Any], X: Any, X_pos: Any) -> An
     X, X_pos = _check_points(("X", "X_pos"), X, X_pos)
     n = X.shape[0]
     if n < 2:
-        raise ValueError(f"X: the spectral contrastive loss needs at least 2 pairs, got n = {n}")
+        raise ValueError(
+            f"X: the spectral contrastive loss needs at least 2 pairs, got n = {n}"
+        )
     F, Fp = _embed(f, X, "X"), _embed(f, X_pos, "X_pos")
     G = F @ Fp.T  # G[i, j] = f(x_i)^T f(x_j^+)
     diag = (F * Fp).sum(-1)
     return -2.0 * diag.mean() + ((G**2).sum() - (diag**2).sum()) / (n * (n - 1))
 
 
-__all__.append("spectral_contrastive_loss")
+@dataclass(frozen=True)
+class DataMatrix:
+    r"""The data matrix written with its points: :math:`C = Z^\top D Z`.
+
+    Rows of Z are the :math:`m = kn` points, in k blocks of n (anchors, positives
+    and, for the contrastive loss, negatives), and
+    :math:`D = D_{\text{blocks}} \otimes I_n` acts blockwise:
+
+    - contrastive (k = 3): :math:`D_{\text{blocks}} = -\frac{1}{2n}
+      \begin{pmatrix}0 & 1 & -1\\ 1 & 0 & 0\\ -1 & 0 & 0\end{pmatrix}`;
+    - non-contrastive (k = 2): :math:`D_{\text{blocks}} = -\frac{1}{2n}
+      \begin{pmatrix}0 & 1\\ 1 & 0\end{pmatrix}`.
+
+    Then :math:`Z^\top D Z` is :func:`contrastive_matrix` (resp.
+    :func:`noncontrastive_matrix`), and for :math:`F = ZM` (the outputs
+    :math:`M^\top z_j`) :math:`\operatorname{Tr}(M^\top CM) = \operatorname{Tr}
+    (F^\top DF)`. D is never stored densely: :meth:`apply_D` costs
+    :math:`O(k^2 n q)` for an m x q matrix.
+
+    Attributes
+    ----------
+    Z : ndarray, shape (m, d), m = k n
+    D_blocks : ndarray, shape (k, k), symmetric
+    """
+
+    Z: np.ndarray
+    D_blocks: np.ndarray
+
+    @property
+    def k(self) -> int:
+        """Number of blocks (3 contrastive, 2 non-contrastive)."""
+        return int(self.D_blocks.shape[0])
+
+    @property
+    def n(self) -> int:
+        """Number of anchors."""
+        return int(self.Z.shape[0] // self.k)
+
+    @property
+    def m(self) -> int:
+        """Number of points, k n."""
+        return int(self.Z.shape[0])
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return int(self.Z.shape[1])
+
+    def apply_D(self, F: Any, validate: bool = True) -> np.ndarray:
+        r""":math:`DF` blockwise, :math:`(DF)_a = \sum_b (D_{\text{blocks}})_{ab} F_b`.
+
+        Parameters
+        ----------
+        F : array_like, shape (m,) or (m, q)
+        validate : bool
+            ``False`` skips the checks (inner loops passing a float64 ndarray).
+        """
+        if validate:
+            F = as_array("F", F)
+            if F.ndim not in (1, 2) or F.shape[0] != self.m:
+                raise ValueError(
+                    f"F: expected shape ({self.m},) or ({self.m}, q), got {F.shape}"
+                )
+        blocks = F.reshape(self.k, self.n, *F.shape[1:])
+        return np.tensordot(self.D_blocks, blocks, axes=(1, 0)).reshape(F.shape)
+
+    def C(self) -> np.ndarray:
+        r"""The d x d matrix :math:`Z^\top D Z`, exactly symmetric."""
+        G = self.Z.T @ self.apply_D(self.Z, validate=False)
+        return (G + G.T) / 2.0
+
+    def dense_D(self) -> np.ndarray:
+        r"""D as a dense m x m matrix, :math:`D_{\text{blocks}} \otimes I_n`."""
+        return np.kron(self.D_blocks, np.eye(self.n))
+
+
+def data_matrix(X: Any, X_pos: Any, X_neg: Any | None = None) -> DataMatrix:
+    r"""C as :math:`Z^\top D Z` from its points: a :class:`DataMatrix`.
+
+    Contrastive when ``X_neg`` is given (:math:`Z = [X; X^+; X^-]`, C of
+    :func:`contrastive_matrix`), non-contrastive otherwise
+    (:math:`Z = [X; X^+]`, C of :func:`noncontrastive_matrix`).
+
+    Parameters
+    ----------
+    X, X_pos, X_neg : array_like, shape (n, d)
+        Anchors, positives and (optionally) negatives.
+    """
+    names = ("X", "X_pos") if X_neg is None else ("X", "X_pos", "X_neg")
+    given = (X, X_pos) if X_neg is None else (X, X_pos, X_neg)
+    arrays = [as_matrix(name, a) for name, a in zip(names, given, strict=True)]
+    check_same_shape(names, *arrays)
+    n = arrays[0].shape[0]
+    blocks = np.zeros((len(arrays), len(arrays)))
+    blocks[0, 1] = blocks[1, 0] = 1.0
+    if X_neg is not None:
+        blocks[0, 2] = blocks[2, 0] = -1.0
+    Z, D_blocks = np.vstack(arrays), -blocks / (2.0 * n)
+    Z.setflags(write=False)
+    D_blocks.setflags(write=False)
+    return DataMatrix(Z, D_blocks)
