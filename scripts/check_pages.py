@@ -1,4 +1,4 @@
-"""Open built pages in headless Chromium at 1280 px and list what a reader would see wrong.
+"""Open built pages in headless Chromium at 1280 px; list what a reader would see wrong.
 
     .venv/bin/python scripts/check_pages.py _build/html book/lemma1.html [...]
 
@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
     html, pages = Path(argv[0]), argv[1:]
     chromium, mathjax = find_chromium(), find_mathjax()
     if chromium is None or mathjax is None:
-        print("needs chromium and .cache/node/node_modules/mathjax (see scripts/test.sh)")
+        print(
+            "needs chromium and .cache/node/node_modules/mathjax (see scripts/test.sh)"
+        )
         return 2
     from playwright.sync_api import sync_playwright
 

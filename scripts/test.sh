@@ -11,6 +11,11 @@ export PYTHONHASHSEED=0
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures for the book
 
+# Lint and format (seconds): the package, the tests and the scripts. The chapters
+# (book/*.py) join when they are rewritten to the book's 76-column code width.
+.venv/bin/ruff check ssl_notes tests scripts
+.venv/bin/ruff format --check ssl_notes tests scripts
+
 # The browser checks (tests/book/test_browser.py) need Debian's chromium and a local copy
 # of the npm package mathjax@3; install them in the background while phase 1 runs (they
 # are skipped, with a message, where neither can be installed).

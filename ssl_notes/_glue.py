@@ -23,6 +23,8 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name: expected a non-empty string, got {name!r}")
+    # Not _validate.check_flag: this module must import without numpy (the Colab
+    # bootstrap imports ssl_notes before anything is installed).
     if not isinstance(display, bool):
         raise TypeError(f"display: expected True or False, got {display!r}")
     try:

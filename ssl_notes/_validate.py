@@ -24,7 +24,8 @@ the package's public validation vocabulary: every module imports them from here.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,16 @@ _KIND_NAMES = {
 
 def _is_bool(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_))
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """A boolean switch: ``True`` or ``False`` only (not None, 0/1 or a string).
+
+    NumPy booleans are accepted and returned as a Python ``bool``.
+    """
+    if not _is_bool(value):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def as_rng(rng: Any) -> np.random.Generator:
@@ -127,7 +138,9 @@ def check_scalar(
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if _is_bool(value):
-        raise TypeError(f"{name}: expected a {_kind_word(kind)}, got a bool ({value!r})")
+        raise TypeError(
+            f"{name}: expected a {_kind_word(kind)}, got a bool ({value!r})"
+        )
     if kind == "int":
         if not isinstance(value, numbers.Integral):
             raise TypeError(
@@ -137,7 +150,8 @@ def check_scalar(
     elif kind == "real":
         if not isinstance(value, numbers.Real):
             raise TypeError(
-                f"{name}: expected a real number, got {type(value).__name__} ({value!r})"
+                f"{name}: expected a real number, "
+                f"got {type(value).__name__} ({value!r})"
             )
         out = float(value)
         if not np.isfinite(out):
@@ -203,6 +217,18 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
 
 
 # ------------------------------------------------------------------------------ arrays
+
+
+def check_callable(name: str, value: Any, allow_none: bool = True) -> Any:
+    """Return ``value`` if it is callable (or None, where ``allow_none``)."""
+    if value is None and allow_none:
+        return None
+    if not callable(value):
+        raise TypeError(
+            f"{name} must be callable{' or None' if allow_none else ''}, "
+            f"got {type(value).__name__}"
+        )
+    return value
 
 
 def _dtype_kind(A: Any) -> tuple[str, str]:
@@ -278,13 +304,18 @@ def check_times(
     grows with t uses it to refuse, with ``hint`` saying what to use instead).
     """
     if t is None:
-        raise TypeError(f"{name}: expected a number or a 1-D array of numbers, got None")
+        raise TypeError(
+            f"{name}: expected a number or a 1-D array of numbers, got None"
+        )
     if _is_bool(t):
-        raise TypeError(f"{name}: expected a number or a 1-D array of numbers, got a bool")
+        raise TypeError(
+            f"{name}: expected a number or a 1-D array of numbers, got a bool"
+        )
     scalar = np.ndim(t) == 0
     if scalar and not isinstance(t, (numbers.Real, np.ndarray)):
         raise TypeError(
-            f"{name}: expected a number or a 1-D array of numbers, got {type(t).__name__}"
+            f"{name}: expected a number or a 1-D array of numbers, "
+            f"got {type(t).__name__}"
         )
     ts = np.atleast_1d(as_array(name, t))
     if ts.ndim != 1:
@@ -295,7 +326,8 @@ def check_times(
         raise ValueError(f"{name}: times must be non-negative, got min {ts.min()!r}")
     if max_time is not None and float(ts.max()) > max_time:
         raise ValueError(
-            f"{name}: t = {float(ts.max()):.4g} is longer than this route can integrate "
+            f"{name}: t = {float(ts.max()):.4g} is longer than this route can "
+            "integrate "
             f"in reasonable work (t <= {max_time:.4g}). {hint}".rstrip()
         )
     return ts, scalar
@@ -341,7 +373,7 @@ def check_same_shape(names: tuple[str, ...], *arrays: np.ndarray) -> None:
     """Raise ``ValueError`` unless all arrays share one shape."""
     shapes = [a.shape for a in arrays]
     if any(s != shapes[0] for s in shapes[1:]):
-        desc = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+        desc = ", ".join(f"{n} {s}" for n, s in zip(names, shapes, strict=False))
         raise ValueError(f"expected arrays of the same shape, got {desc}")
 
 
@@ -363,7 +395,7 @@ def check_C_M0(C: Any, M0: Any, mname: str = "M0") -> tuple[np.ndarray, np.ndarr
 def check_factors(
     C: Any, W: Any, V: Any, wname: str = "W", vname: str = "V"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check C (d x d, symmetric), W (d x h) and V (h x z), both with orthonormal columns."""
+    """Check C (d x d, symmetric), W (d x h) and V (h x z), both orthonormal columns."""
     C = check_symmetric("C", C)
     W = check_orthonormal_columns(wname, W, tol=1e-8)
     V = check_orthonormal_columns(vname, V, tol=1e-8)
@@ -378,3 +410,58 @@ def check_factors(
             f"got shape {V.shape}"
         )
     return C, W, V
+
+
+def check_tensor(name: str, x: Any, ndim: int | None = None) -> Any:
+    """Check that ``x`` is a torch tensor of a real dtype (not complex, not bool).
+
+    The tensor is returned unchanged (same dtype, device and autograd graph).
+    Shapes are checked when ``ndim`` is given. Entries are checked for NaN and
+    infinities except under ``torch.func`` transforms (``vmap``), where a
+    data-dependent check cannot run.
+    """
+    import torch
+
+    if not torch.is_tensor(x):
+        raise TypeError(f"{name}: expected a torch tensor, got {type(x).__name__}")
+    if ndim is not None:
+        ndim = check_nonnegative_int("ndim", ndim)
+    if x.dtype.is_complex or x.dtype == torch.bool:
+        raise TypeError(f"{name}: expected a real numeric tensor, got dtype {x.dtype}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(
+            f"{name}: expected a {ndim}-D tensor, got shape {tuple(x.shape)}"
+        )
+    try:
+        finite = bool(torch.isfinite(x).all())
+    except RuntimeError:  # a batched tensor inside torch.func.vmap
+        finite = True
+    if not finite:
+        raise ValueError(f"{name}: contains NaN or infinite entries")
+    return x
+
+
+def check_device(device: Any, default: Any = None) -> Any:
+    """Return ``device`` as a ``torch.device`` (``default`` when it is None).
+
+    Each accepts a ``torch.device``, a string such as ``"cpu"`` or ``"cuda:0"``,
+    or a CUDA index; anything else (a bool, a float, an unknown name) is an error
+    naming the argument. Both None give None.
+    """
+    default = None if default is None else _as_device("default", default)
+    return default if device is None else _as_device("device", device)
+
+
+def _as_device(name: str, device: Any) -> Any:
+    import torch
+
+    if isinstance(device, torch.device):
+        return device
+    if _is_bool(device) or not isinstance(device, (str, int)):
+        raise TypeError(
+            f"{name}: expected a torch.device, a str or an int, got {device!r}"
+        )
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a torch device, got {device!r}") from exc

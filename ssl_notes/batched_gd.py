@@ -37,6 +37,8 @@ import torch
 
 from ._validate import (
     as_matrix,
+    check_callable,
+    check_flag,
     check_nonnegative_int,
     check_positive_float,
     check_positive_int,
@@ -278,8 +280,7 @@ def check_training(
     data.check_dim(first.d)
     lr = check_positive_float("lr", lr)
     epochs = check_positive_int("epochs", epochs)
-    if not isinstance(project, (bool, np.bool_)):
-        raise TypeError(f"project: expected True or False, got {project!r}")
+    project = check_flag("project", project)
     if threads is not None:
         threads = check_positive_int("threads", threads)
     if project and not all(_on_constraint_set(m) for m in nets):
@@ -344,6 +345,7 @@ def train_batch(
     nets, lr, epochs, project, threads = check_training(
         nets, data, lr, epochs, project, threads
     )
+    tick = check_callable("tick", tick)
     first = nets[0]
     check_work(forward_work(data, epochs, len(nets), first.h, first.z), "epochs")
     device = first.W.device

@@ -36,6 +36,7 @@ from ._validate import (
     as_array,
     as_matrix,
     check_choice,
+    check_flag,
     check_positive_float,
     check_positive_int,
     check_symmetric,
@@ -65,13 +66,6 @@ _LOSSES = ("plain", "scaled")
 #: what the longest run of the Example 1 chapter needs (a few seconds for small
 #: matrices); a run that needs more raises a ValueError naming ``t``.
 MAX_FLOW_EVALUATIONS = 250_000
-
-
-def _check_flag(name: str, value: Any) -> bool:
-    """A boolean switch: ``True`` or ``False`` only (not None, 0/1, or a string)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
 
 
 def _check_C_M(C: Any, M: Any, name: str = "M") -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +293,7 @@ def projected_gd_trace(
     lr = check_positive_float("lr", lr, allow_none=True)
     eta = _default_step(C) if lr is None else lr
     steps = check_positive_int("steps", steps)
-    record = _check_flag("record", record)
+    record = check_flag("record", record)
     M = project(M, radius)
     losses = np.empty(steps + 1)
     svals = np.empty((steps + 1, M.shape[1]))
@@ -437,7 +431,7 @@ def projected_gd_factored(
     lr = check_positive_float("lr", lr, allow_none=True)
     eta = _default_step(C, rW * rV + 2.0 * max(rW, rV) ** 2) if lr is None else lr
     steps = check_positive_int("steps", steps)
-    record = _check_flag("record", record)
+    record = check_flag("record", record)
     W, V = project(W, rW), project(V, rV)
     losses = np.empty(steps + 1)
     svals = np.empty((steps + 1, V.shape[1]))
@@ -494,7 +488,7 @@ def subgradient_scaled(
     C, M = _check_C_M(C, M0, "M0")
     lr0 = check_positive_float("lr0", lr0)
     steps = check_positive_int("steps", steps)
-    record = _check_flag("record", record)
+    record = check_flag("record", record)
     s0 = float(np.linalg.norm(M, 2))
     if s0 == 0.0:
         raise ValueError("M0: the scaled loss is not defined at M = 0")

@@ -16,6 +16,7 @@ import numpy as np
 from ._validate import (
     as_matrix,
     as_rng,
+    check_flag,
     check_nonnegative_int,
     check_positive_int,
     check_scalar,
@@ -208,8 +209,7 @@ def random_negatives(
     index : ndarray of int, shape (n,), only if ``return_index``
     """
     X = as_matrix("X", X)
-    if not isinstance(return_index, (bool, np.bool_)):
-        raise TypeError(f"return_index: expected True or False, got {return_index!r}")
+    return_index = check_flag("return_index", return_index)
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"X: need at least 2 points to draw negatives, got {n}")

@@ -55,6 +55,7 @@ from ._validate import (
     check_C_M0,
     check_choice,
     check_factors,
+    check_flag,
     check_orthonormal_columns,
     check_scalar,
     check_symmetric,
@@ -371,8 +372,7 @@ def grassmann_flow_ode(
     C, M0 = check_C_M0(C, M0)
     ts, scalar = check_times(t)
     rtol, atol = _check_tols(rtol, atol)
-    if not isinstance(shift, (bool, np.bool_)):
-        raise TypeError(f"shift: expected a bool, got {type(shift).__name__}")
+    shift = check_flag("shift", shift)
     d, z = M0.shape
     lam = np.linalg.eigvalsh(C)
     Cs = C - (lam.max() + 1.0) * np.eye(d) if shift else C

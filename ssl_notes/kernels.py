@@ -121,7 +121,7 @@ def rff_features(X: Any, Omega: Any, b: Any) -> Any:
     if hasattr(X, "detach") and hasattr(X, "requires_grad"):  # torch, keep the graph
         import torch
 
-        from .models import check_tensor
+        from ._validate import check_tensor
 
         X = check_tensor("X", X)
         if X.ndim != 2 or X.shape[-1] != Omega.shape[0]:

@@ -19,6 +19,7 @@ import numpy as np
 from ._validate import (
     as_matrix,
     as_rng,
+    check_flag,
     check_positive_float,
     check_positive_int,
     check_scalar,
@@ -62,8 +63,7 @@ def qr_positive(Y: Any, validate: bool = True) -> np.ndarray:
     """
     from scipy.linalg import lapack
 
-    if not isinstance(validate, (bool, np.bool_)):
-        raise TypeError(f"validate: expected a bool, got {type(validate).__name__}")
+    validate = check_flag("validate", validate)
     if validate:
         Y = as_matrix("Y", Y)
         if Y.shape[1] > Y.shape[0]:

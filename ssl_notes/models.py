@@ -25,9 +25,10 @@ from ._validate import (
     as_matrix,
     as_rng,
     check_choice,
-    check_nonnegative_int,
+    check_device,
     check_positive_float,
     check_positive_int,
+    check_tensor,
 )
 from .activations import get_activation
 from .manifold import haar_orthonormal
@@ -35,60 +36,7 @@ from .manifold import haar_orthonormal
 __all__ = [
     "TwoLayerNet",
     "two_layer_net",
-    "check_tensor",
-    "check_device",
 ]
-
-
-def check_tensor(name: str, x: Any, ndim: int | None = None) -> torch.Tensor:
-    """Check that ``x`` is a torch tensor of a real dtype (not complex, not bool).
-
-    The tensor is returned unchanged (same dtype, device and autograd graph).
-    Shapes are checked when ``ndim`` is given. Entries are checked for NaN and
-    infinities except under ``torch.func`` transforms (``vmap``), where a
-    data-dependent check cannot run.
-    """
-    if not torch.is_tensor(x):
-        raise TypeError(f"{name}: expected a torch tensor, got {type(x).__name__}")
-    if ndim is not None:
-        ndim = check_nonnegative_int("ndim", ndim)
-    if x.dtype.is_complex or x.dtype == torch.bool:
-        raise TypeError(f"{name}: expected a real numeric tensor, got dtype {x.dtype}")
-    if ndim is not None and x.ndim != ndim:
-        raise ValueError(
-            f"{name}: expected a {ndim}-D tensor, got shape {tuple(x.shape)}"
-        )
-    try:
-        finite = bool(torch.isfinite(x).all())
-    except RuntimeError:  # a batched tensor inside torch.func.vmap
-        finite = True
-    if not finite:
-        raise ValueError(f"{name}: contains NaN or infinite entries")
-    return x
-
-
-def check_device(device: Any, default: Any = None) -> torch.device | None:
-    """Return ``device`` as a ``torch.device`` (``default`` when it is None).
-
-    Each accepts a ``torch.device``, a string such as ``"cpu"`` or ``"cuda:0"``,
-    or a CUDA index; anything else (a bool, a float, an unknown name) is an error
-    naming the argument. Both None give None.
-    """
-    default = None if default is None else _as_device("default", default)
-    return default if device is None else _as_device("device", device)
-
-
-def _as_device(name: str, device: Any) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if isinstance(device, (bool, np.bool_)) or not isinstance(device, (str, int)):
-        raise TypeError(
-            f"{name}: expected a torch.device, a str or an int, got {device!r}"
-        )
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a torch device, got {device!r}") from exc
 
 
 class TwoLayerNet(torch.nn.Module):

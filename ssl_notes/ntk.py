@@ -58,7 +58,7 @@ def _as_points(name: str, X: Any, ref, d: int | None):
     """``X`` as a 2-D finite tensor on the device and dtype of the parameter ``ref``."""
     import torch
 
-    from .models import check_tensor
+    from ._validate import check_tensor
 
     if torch.is_tensor(X):
         X = check_tensor(name, X)
@@ -316,7 +316,7 @@ def feature_model(W: Any, feature_map: Callable[[Any], Any] | None = None):
     """
     import torch
 
-    from .models import check_tensor
+    from ._validate import check_tensor
 
     if torch.is_tensor(W):
         Wt = check_tensor("W", W).detach().clone()

@@ -56,7 +56,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import check_choice, check_positive_int
+from ._validate import (
+    check_choice,
+    check_flag,
+    check_positive_int,
+)
 from .manifold import qr_positive
 
 __all__ = [
@@ -340,8 +344,7 @@ def route_flops(route: str, d: int, h: int, z: int, m: int, grassmann: bool = Fa
     )
     if not z <= h <= d:
         raise ValueError(f"h: expected z <= h <= d, got d = {d}, h = {h}, z = {z}")
-    if not isinstance(grassmann, bool):
-        raise TypeError(f"grassmann: expected True or False, got {grassmann!r}")
+    grassmann = check_flag("grassmann", grassmann)
     k = min(h, 2 * z)
     if route == "gd_naive":
         f = 2 * d * d * (z + h) + 8 * d * h * z + (8 * d * h * h + 3 * h**3)

@@ -25,6 +25,7 @@ from . import steps as kernels
 from ._validate import (
     as_rng,
     check_choice,
+    check_flag,
     check_nonnegative_int,
     check_positive_float,
     check_positive_int,
@@ -434,8 +435,7 @@ def run_benchmark(
     grassmann = (
         check_choice("gradient", gradient, ("euclidean", "grassmann")) == "grassmann"
     )
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress: expected True or False, got {progress!r}")
+    progress = check_flag("progress", progress)
     digits, per_class, sigma = _check_data_args(digits, per_class, sigma)
     if not isinstance(routes, (list, tuple)) or not routes:
         raise TypeError(

@@ -44,6 +44,7 @@ from ._validate import (
     check_C_M0,
     check_choice,
     check_factors,
+    check_flag,
     check_orthonormal_columns,
     check_positive_float,
     check_positive_int,
@@ -78,12 +79,6 @@ GD_METHODS = {
     "lowrank": gd_lowrank_step,
     "qr": gd_qr_step,
 }
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
 
 
 def _iterations(steps: int, progress: bool, desc: str):
@@ -161,11 +156,11 @@ def projected_gd(
         check_choice("gradient", gradient, ("euclidean", "grassmann")) == "grassmann"
     )
     step = GD_METHODS[check_choice("method", method, tuple(GD_METHODS))]
-    record = _check_bool("record", record)
+    record = check_flag("record", record)
     d, h = W.shape
     losses = np.empty(steps + 1)
     traj = np.empty((steps + 1, d, V.shape[1])) if record else None
-    for k in _iterations(steps, _check_bool("progress", progress), f"(11), h = {h}"):
+    for k in _iterations(steps, check_flag("progress", progress), f"(11), h = {h}"):
         if record:
             traj[k] = W @ V
         W, V, losses[k] = step(C, W, V, lr, grassmann)
@@ -261,10 +256,10 @@ def output_flow(
         )
     lr = check_positive_float("lr", lr)
     steps = check_positive_int("steps", steps)
-    record = _check_bool("record", record)
+    record = check_flag("record", record)
     losses = np.empty(steps + 1)
     traj = np.empty((steps + 1, *F.shape)) if record else None
-    for k in _iterations(steps, _check_bool("progress", progress), "output flow (12)"):
+    for k in _iterations(steps, check_flag("progress", progress), "output flow (12)"):
         if record:
             traj[k] = F
         F, losses[k] = step(F, lr)
@@ -333,7 +328,7 @@ def euler_flow(
     C, M = check_C_M0(C, M0)
     lr = check_positive_float("lr", lr)
     steps = check_positive_int("steps", steps)
-    record = _check_bool("record", record)
+    record = check_flag("record", record)
     losses = np.empty(steps + 1)
     traj = np.empty((steps + 1, *M.shape)) if record else None
     for k in range(steps):

@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validate import as_matrix, check_nonnegative_int, check_positive_int
+from ._validate import (
+    as_matrix,
+    check_device,
+    check_flag,
+    check_nonnegative_int,
+    check_positive_int,
+    check_tensor,
+)
 from .activations import get_activation
 from .batched_gd import (
     check_training,
@@ -40,7 +47,7 @@ from .batched_gd import (
     forward_work,
     train_batch,
 )
-from .models import TwoLayerNet, check_device, check_tensor, two_layer_net
+from .models import TwoLayerNet, two_layer_net
 
 __all__ = ["twin_difference", "TwinTraining", "train_twins", "TwinSweep", "sweep_twins"]
 
@@ -52,12 +59,6 @@ def _check_net(name: str, net: Any) -> TwoLayerNet:
             f"got {type(net).__name__}"
         )
     return net
-
-
-def _check_flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
 
 
 def twin_difference(net_nl: Any, net_lin: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +136,7 @@ def _rms_norm(F):
 
 
 def _progress_bar(progress: Any, total: int, desc: str):
-    if not _check_flag("progress", progress):
+    if not check_flag("progress", progress):
         return None
     from tqdm.auto import tqdm
 

@@ -55,6 +55,19 @@ HUGE_T = 1e6
 SKIP = {
     "benchmark.main": "the command line: parses sys.argv-style strings and exits",
 }
+# The step kernels of issue 12 are unchecked by design (their module docstring says
+# so): a timing must measure the step and nothing else. Their validated front ends are
+# training.projected_gd / output_flow / euler_flow and timing.run_benchmark, which the
+# sweep covers; tests/test_benchmark.py checks each kernel against a plain reference.
+_UNCHECKED_KERNEL = "unchecked kernel by design (steps docstring; issue 12)"
+SKIP.update({
+    f"steps.{name}": _UNCHECKED_KERNEL
+    for name in (
+        "block_product", "gd_naive_step", "gd_lowrank_step", "gd_qr_step",
+        "flow_F_step", "flow_M_step", "closed_form_setup", "closed_form_point",
+        "nonlinear_gd_step",
+    )
+})  # fmt: skip
 
 #: Functions whose valid call the table cannot build, with the reason.
 NO_VALID_CALL: dict[str, str] = {}
@@ -73,7 +86,6 @@ VALID_CASES: dict[tuple[str, str, str], str] = {
 FREE_ARGUMENTS = {
     ("ssl_notes.glue", "variable"): "glue records any object",
     ("activations.get_activation", "argname"): "the name its errors use; any string",
-    ("models.check_tensor", "name"): "the name its errors use; any string",
     ("batched_gd.check_work", "what"): "the description its error uses; any string",
 }
 

@@ -1,4 +1,4 @@
-"""The install branch of a chapter's first cell (what Colab runs) works on this checkout."""
+"""The install branch of a chapter's first cell (what Colab runs) works here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import jupytext
-
 from conftest import BOOK, ROOT
 
 
@@ -22,8 +21,14 @@ def test_bootstrap_cell_installs_from_a_local_source(tmp_path):
     # -S: no site-packages, so `import ssl_notes` fails and the install branch runs;
     # the pip subprocess the cell starts runs without -S and has pip and setuptools.
     code = cell + "\nprint('IMPORTED FROM', ssl_notes.__file__)\n"
-    proc = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("IMPORTED FROM")][0]
     assert line.split(" ", 2)[2].startswith(str(target)), line

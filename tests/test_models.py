@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from ssl_notes import default_device, manifold, models
+from ssl_notes._validate import check_device, check_tensor
 from ssl_notes.activations import ACTIVATIONS
-from ssl_notes.models import TwoLayerNet, check_tensor, two_layer_net
+from ssl_notes.models import TwoLayerNet, two_layer_net
 
 
 @pytest.mark.parametrize("d, h", [(10, 4), (4, 10), (6, 6)])
@@ -152,17 +153,17 @@ def test_forward_runs_under_vmap():
 
 
 def test_check_device_and_ndim_name_their_argument():
-    assert models.check_device(None) is None
-    assert models.check_device(None, "cpu") == torch.device("cpu")
-    assert models.check_device("cpu") == torch.device("cpu")
+    assert check_device(None) is None
+    assert check_device(None, "cpu") == torch.device("cpu")
+    assert check_device("cpu") == torch.device("cpu")
     with pytest.raises(TypeError, match="device"):
-        models.check_device(True)
+        check_device(True)
     with pytest.raises(TypeError, match="device"):
-        models.check_device(float("nan"))
+        check_device(float("nan"))
     with pytest.raises(ValueError, match="device"):
-        models.check_device("gpu-please")
+        check_device("gpu-please")
     with pytest.raises(TypeError, match="default"):
-        models.check_device("cpu", default=1.5)
+        check_device("cpu", default=1.5)
     with pytest.raises(TypeError, match="device"):
         two_layer_net(3, 4, 2, device=True)
     with pytest.raises(TypeError, match="ndim"):

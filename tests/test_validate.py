@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from ssl_notes import _validate
 from ssl_notes._validate import as_rng, check_orthonormal_columns, check_symmetric
 
 
@@ -24,3 +25,20 @@ def test_check_symmetric_and_orthonormal():
         check_orthonormal_columns("M0", np.ones((3, 2)))
     with pytest.raises(ValueError, match="M0: a 2x3 matrix"):
         check_orthonormal_columns("M0", np.ones((2, 3)))
+
+
+def test_check_flag_accepts_only_booleans():
+    assert _validate.check_flag("record", True) is True
+    assert _validate.check_flag("record", np.bool_(False)) is False
+    for bad in (None, 0, 1, "yes", 1.0):
+        with pytest.raises(TypeError, match="record: expected True or False"):
+            _validate.check_flag("record", bad)
+
+
+def test_check_callable_names_the_argument():
+    assert _validate.check_callable("tick", None) is None
+    assert _validate.check_callable("tick", print) is print
+    with pytest.raises(TypeError, match="tick must be callable or None, got float"):
+        _validate.check_callable("tick", 1.5)
+    with pytest.raises(TypeError, match="tick must be callable, got NoneType"):
+        _validate.check_callable("tick", None, allow_none=False)

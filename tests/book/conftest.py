@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class BuiltBook:
-    root: Path       # the source tree that was built
-    html: Path       # its _build/html
+    root: Path  # the source tree that was built
+    html: Path  # its _build/html
     returncode: int
     log: str
 
@@ -60,4 +60,6 @@ def built_book(tmp_path_factory) -> BuiltBook:
         text=True,
         timeout=1800,
     )
-    return BuiltBook(src, src / "_build" / "html", proc.returncode, proc.stdout + proc.stderr)
+    return BuiltBook(
+        src, src / "_build" / "html", proc.returncode, proc.stdout + proc.stderr
+    )

@@ -19,10 +19,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MATHJAX_CDN = re.compile(r"^https://cdn\.jsdelivr\.net/npm/mathjax@3/(.+)$")
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_CANDIDATES = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+)
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -35,7 +44,10 @@ def find_chromium() -> str | None:
 
 
 def find_mathjax() -> Path | None:
-    for base in (os.environ.get("SSL_NOTES_MATHJAX"), ROOT / ".cache/node/node_modules/mathjax"):
+    for base in (
+        os.environ.get("SSL_NOTES_MATHJAX"),
+        ROOT / ".cache/node/node_modules/mathjax",
+    ):
         if base and (Path(base) / "es5" / "tex-mml-chtml.js").exists():
             return Path(base)
     return None
@@ -71,14 +83,14 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 class Site:
-    """Serve a folder on 127.0.0.1 (an ephemeral port) for the duration of a with-block."""
+    """Serve a folder on 127.0.0.1 (an ephemeral port) for a with-block."""
 
     def __init__(self, folder: Path):
         handler = functools.partial(_Quiet, directory=str(folder))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
 
-    def __enter__(self) -> "Site":
+    def __enter__(self) -> Site:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -105,7 +117,8 @@ _MATHJAX_DONE = """async () => {
 
 
 # What a reader sees clipped (needs a sideways scroll) at the page's width: a display
-# equation, a code cell or a printed output whose content is wider than its box, or whose
+# equation, a code cell or a printed output whose content is wider than its box, or
+# whose
 # box is wider than the article's text column.
 OVERFLOW_SELECTORS = ("mjx-container[display]", ".cell_input pre", ".cell_output pre")
 _OVERFLOWS = """(selectors) => {
@@ -129,9 +142,14 @@ _OVERFLOWS = """(selectors) => {
 }"""
 
 
-def check_pages(browser, site: Site, pages: list[str], mathjax: Path,
-                screenshots: dict[str, Path] | None = None,
-                check_overflow: bool = True) -> list[PageReport]:
+def check_pages(
+    browser,
+    site: Site,
+    pages: list[str],
+    mathjax: Path,
+    screenshots: dict[str, Path] | None = None,
+    check_overflow: bool = True,
+) -> list[PageReport]:
     """Load each page (path relative to the site root) and collect a PageReport."""
     reports = []
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -153,17 +171,33 @@ def check_pages(browser, site: Site, pages: list[str], mathjax: Path,
         rep = PageReport(site.base + rel)
         page = context.new_page()
         page.on("pageerror", lambda e, rep=rep: rep.js_errors.append(str(e)))
-        page.on("requestfailed", lambda req, rep=rep: rep.failed_requests.append(req.url)
-                if req.url.startswith(site.base) or MATHJAX_CDN.match(req.url) else None)
-        page.on("response", lambda resp, rep=rep: rep.failed_requests.append(f"{resp.status} {resp.url}")
-                if resp.status >= 400 and (resp.url.startswith(site.base) or MATHJAX_CDN.match(resp.url)) else None)
+        page.on(
+            "requestfailed",
+            lambda req, rep=rep: (
+                rep.failed_requests.append(req.url)
+                if req.url.startswith(site.base) or MATHJAX_CDN.match(req.url)
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda resp, rep=rep: (
+                rep.failed_requests.append(f"{resp.status} {resp.url}")
+                if resp.status >= 400
+                and (resp.url.startswith(site.base) or MATHJAX_CDN.match(resp.url))
+                else None
+            ),
+        )
         page.goto(rep.url, wait_until="load")
         has_math = page.evaluate(_MATHJAX_DONE)
         rep.math_nodes = page.locator(".math").count()
         if has_math:
             rep.typeset = page.locator(".math:has(mjx-container)").count()
-        rep.merrors = [page.locator("mjx-merror").nth(i).get_attribute("data-mjx-error") or "merror"
-                       for i in range(page.locator("mjx-merror").count())]
+        rep.merrors = [
+            page.locator("mjx-merror").nth(i).get_attribute("data-mjx-error")
+            or "merror"
+            for i in range(page.locator("mjx-merror").count())
+        ]
         rep.broken_images = page.evaluate(_IMAGES_LOADED)
         if check_overflow:
             rep.overflows = page.evaluate(_OVERFLOWS, list(OVERFLOW_SELECTORS))

@@ -1,7 +1,8 @@
-"""Every page of the built book in headless Chromium: typeset math, images, links, no errors.
+"""Every page of the built book in headless Chromium: math, images, links, no errors.
 
-Needs Debian's `chromium` and the npm package `mathjax@3` (scripts/test.sh installs both
-when it can); without them the tests are skipped with a message saying how to enable them.
+Needs Debian's `chromium` and the npm package `mathjax@3` (scripts/test.sh installs
+both when it can); without them the tests are skipped with a message saying how to
+enable them.
 """
 
 from __future__ import annotations
@@ -13,15 +14,22 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
-from pagecheck import CHROMIUM_ARGS, ROOT, Site, check_pages, find_chromium, find_mathjax
+from pagecheck import (
+    CHROMIUM_ARGS,
+    ROOT,
+    Site,
+    check_pages,
+    find_chromium,
+    find_mathjax,
+)
 
 CHROMIUM = find_chromium()
 MATHJAX = find_mathjax()
 needs_browser = pytest.mark.skipif(
     CHROMIUM is None or MATHJAX is None,
-    reason="browser checks need Chromium and a local mathjax@3: `apt-get install chromium` and "
-    "`npm install --prefix .cache/node mathjax@3` (scripts/test.sh does both when run as root)",
+    reason="browser checks need Chromium and a local mathjax@3: "
+    "`apt-get install chromium` and `npm install --prefix .cache/node mathjax@3` "
+    "(scripts/test.sh does both when run as root)",
 )
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
@@ -47,7 +55,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield b
         b.close()
 
@@ -57,7 +67,9 @@ def reports(built_book, browser):
     assert built_book.returncode == 0, "the book did not build"
     pages = _pages(built_book.html)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shots = {p: SCREENSHOTS / (Path(p).stem + ".png") for p in pages if p.startswith("book/")}
+    shots = {
+        p: SCREENSHOTS / (Path(p).stem + ".png") for p in pages if p.startswith("book/")
+    }
     with Site(built_book.html) as site:
         return check_pages(browser, site, pages, MATHJAX, shots)
 
@@ -66,7 +78,9 @@ def reports(built_book, browser):
 def test_every_page_renders_cleanly(reports):
     assert len(reports) >= 3
     problems = {r.url: r.problems() for r in reports if r.problems()}
-    assert not problems, "\n".join(f"{u}:\n  " + "\n  ".join(p) for u, p in problems.items())
+    assert not problems, "\n".join(
+        f"{u}:\n  " + "\n  ".join(p) for u, p in problems.items()
+    )
 
 
 @needs_browser
@@ -86,12 +100,14 @@ def test_screenshots_saved(reports):
 @pytest.mark.parametrize(
     "formula, expected",
     [
-        (r"\frac{1}", "MathJax error"),          # missing argument: TeX error, an mjx-merror
-        (r"\mathbb{R}^{d \times", "typeset"),    # unbalanced brace: never found as math
+        (r"\frac{1}", "MathJax error"),  # missing argument: TeX error, an mjx-merror
+        (r"\mathbb{R}^{d \times", "typeset"),  # unbalanced brace: never found as math
     ],
 )
-def test_the_check_catches_a_malformed_formula(built_book, browser, tmp_path, formula, expected):
-    """The same check, on a copy of a chapter with one broken formula, must report it."""
+def test_the_check_catches_a_malformed_formula(
+    built_book, browser, tmp_path, formula, expected
+):
+    """The same check, on a chapter copy with one broken formula, must report it."""
     site_dir = tmp_path / "html"
     shutil.copytree(built_book.html, site_dir)
     page = site_dir / "book" / "data_matrix.html"
@@ -122,7 +138,9 @@ def test_redirect_stubs_point_at_pages(built_book):
     assert "index.html" in stubs
     for rel in stubs:
         target = _REFRESH.search((html / rel).read_text()).group(1)
-        assert ((html / rel).parent / target).exists(), f"{rel} redirects to missing {target}"
+        assert ((html / rel).parent / target).exists(), (
+            f"{rel} redirects to missing {target}"
+        )
 
 
 def test_internal_links_and_cross_references_resolve(built_book):
@@ -138,7 +156,9 @@ def test_internal_links_and_cross_references_resolve(built_book):
             parts = urlsplit(href)
             if parts.scheme or href.startswith(("mailto:", "//")):
                 continue
-            target = (html / rel).parent / unquote(parts.path) if parts.path else html / rel
+            target = (
+                (html / rel).parent / unquote(parts.path) if parts.path else html / rel
+            )
             target = target.resolve()
             if not target.exists():
                 missing.append(f"{rel}: {href} (no file)")
@@ -163,18 +183,22 @@ def _ids(path: Path) -> set[str]:
     [
         (
             '<div class="cell_input docutils container"><div class="highlight"><pre>'
-            + "x = " + " + ".join(["value"] * 40) + "</pre></div></div>",
+            + "x = "
+            + " + ".join(["value"] * 40)
+            + "</pre></div></div>",
             ".cell_input pre",
         ),
         (
             '<div class="cell_output docutils container"><div class="output stream '
             'highlight-myst-ansi notranslate"><div class="highlight"><pre>'
-            + "  ".join(["1.234567e-01"] * 20) + "</pre></div></div></div>",
+            + "  ".join(["1.234567e-01"] * 20)
+            + "</pre></div></div></div>",
             ".cell_output pre",
         ),
         (
             '<div class="math notranslate nohighlight">\\['
-            + " + ".join([r"\operatorname{Tr}(M^\top C M)"] * 14) + "\\]</div>",
+            + " + ".join([r"\operatorname{Tr}(M^\top C M)"] * 14)
+            + "\\]</div>",
             "mjx-container[display]",
         ),
     ],

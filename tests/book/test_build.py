@@ -1,4 +1,4 @@
-"""The book builds with warnings as errors and its pages carry what the chapters computed."""
+"""The book builds with warnings as errors; its pages carry what chapters computed."""
 
 from __future__ import annotations
 
@@ -36,8 +36,14 @@ def test_first_chapter_shows_statement_figure_and_glued_numbers(built_book):
     assert "Losses of a linear embedding are traces" in html
     fig = re.search(r'<figure[^>]*id="fig-spectrum".*?</figure>', html, re.S)
     assert fig, "the glued figure is not on the page"
-    assert re.search(r'<img[^>]+src="[^"]*\.png"', fig.group(0)), "the glued figure has no image"
-    m = re.search(r"largest absolute difference between the direct loss and\s+the trace is\s*(?:<[^>]+>)*\s*([0-9.]+e-[0-9]+)", html)
+    assert re.search(r'<img[^>]+src="[^"]*\.png"', fig.group(0)), (
+        "the glued figure has no image"
+    )
+    m = re.search(
+        r"largest absolute difference between the direct loss and\s+the trace is"
+        r"\s*(?:<[^>]+>)*\s*([0-9.]+e-[0-9]+)",
+        html,
+    )
     assert m, "the glued trace error is not rendered as a number"
     assert float(m.group(1)) < 1e-10
 
@@ -46,8 +52,12 @@ def test_overview_shows_live_status_and_numbers_of_every_chapter(built_book):
     html = (built_book.html / "book" / "overview.html").read_text()
     chapters = sorted(p.stem for p in (built_book.root / "book").glob("*.ipynb"))
     pasted = re.findall(r'class="pasted-text">([^<]*)<', html)
-    assert pasted.count("passed") >= len(chapters), pasted  # one row per chapter, some chapters two
+    assert pasted.count("passed") >= len(chapters), (
+        pasted
+    )  # one row per chapter, some chapters two
     numbers = [p for p in pasted if p != "passed"]
-    assert len(numbers) >= len(chapters), "every row pastes at least one measured number"
+    assert len(numbers) >= len(chapters), (
+        "every row pastes at least one measured number"
+    )
     for stem in chapters:
         assert f'href="{stem}.html"' in html, f"no link to {stem}"

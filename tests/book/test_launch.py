@@ -1,4 +1,4 @@
-"""Colab and Binder buttons of every chapter point at that chapter's notebook in the repository."""
+"""Colab and Binder buttons of every chapter point at its notebook in the repository."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ def test_launch_buttons_point_at_existing_notebooks(built_book):
         for url in colab:
             assert url == f"{owner_repo}/blob/{branch}/book/{stem}.ipynb", url
         for url in binder:
-            m = re.fullmatch(rf"{re.escape(owner_repo)}/{re.escape(branch)}\?urlpath=tree/(.+)", url.replace("&amp;", "&"))
+            m = re.fullmatch(
+                rf"{re.escape(owner_repo)}/{re.escape(branch)}\?urlpath=tree/(.+)",
+                url.replace("&amp;", "&"),
+            )
             assert m, url
-            assert (ROOT / m.group(1)).exists(), f"binder path {m.group(1)} does not exist"
+            assert (ROOT / m.group(1)).exists(), (
+                f"binder path {m.group(1)} does not exist"
+            )
             assert m.group(1) == f"book/{stem}.ipynb"
