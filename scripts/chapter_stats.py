@@ -3,9 +3,11 @@
     .venv/bin/python scripts/chapter_stats.py [book/NAME.py ...]
 
 "Visible" code is what the rendered page shows expanded: code cells not tagged
-remove-cell, remove-input, hide-input or hide-cell. Exits 1 when a chapter is over the
-house limits (200 visible lines, 25 lines a cell, 76 characters a code line: the code
-column at a 1280 px window holds 77 monospace characters).
+remove-cell, remove-input, hide-input or hide-cell, and not inside an exercise's
+solution (between ``solution-start`` and ``solution-end``, folded on the page).
+Exits 1 when a chapter is over the house limits (200 visible lines, 25 lines a
+visible cell, 76 characters in any code line, folded or not: the code column at a
+1280 px window holds 77 monospace characters).
 """
 
 from __future__ import annotations
@@ -22,13 +24,20 @@ LIMITS = {"visible": 200, "cell": 25, "width": 76}
 def stats(path: Path) -> dict[str, int]:
     nb = jupytext.read(path)
     visible = biggest = widest = 0
+    in_solution = False
     for cell in nb.cells:
-        if cell.cell_type != "code" or HIDDEN & set(cell.metadata.get("tags", [])):
+        if cell.cell_type == "markdown":
+            if "{solution-start}" in cell.source:
+                in_solution = True
+            if "{solution-end}" in cell.source:
+                in_solution = False
             continue
         lines = cell.source.strip("\n").splitlines()
+        widest = max([widest, *map(len, lines)])
+        if in_solution or HIDDEN & set(cell.metadata.get("tags", [])):
+            continue
         visible += len(lines)
         biggest = max(biggest, len(lines))
-        widest = max([widest, *map(len, lines)])
     return {"visible": visible, "cell": biggest, "width": widest}
 
 

@@ -310,12 +310,45 @@ OVERRIDES["closed_form_point"] = {
 OVERRIDES["gemm_rate"] = {"repeats": lambda: 1, "target_seconds": lambda: 0.001}
 OVERRIDES["check_tensor"] = {"x": lambda: _torch(_randn(4, 3)), "name": lambda: "x"}
 
+
+def _chapter_tables() -> list[Any]:
+    """The sweep tables of the chapter machinery (``ssl_notes.experiments``): each
+    ``tests/experiments/sweep_<chapter>.py`` may define OVERRIDES, SKIP,
+    NO_VALID_CALL, UNNAMED_OK, VALID_CASES and FREE_ARGUMENTS for its own module
+    (keys ``experiments.<chapter>.<function>``), merged into the tables above."""
+    import importlib.util
+    from pathlib import Path
+
+    tables = []
+    for path in sorted((Path(__file__).parent / "experiments").glob("sweep_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_adv_{path.stem}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        tables.append(mod)
+    return tables
+
+
+for _table in _chapter_tables():
+    for _name, _target in [
+        ("OVERRIDES", OVERRIDES),
+        ("SKIP", SKIP),
+        ("NO_VALID_CALL", NO_VALID_CALL),
+        ("UNNAMED_OK", UNNAMED_OK),
+        ("VALID_CASES", VALID_CASES),
+        ("FREE_ARGUMENTS", FREE_ARGUMENTS),
+    ]:
+        _target.update(getattr(_table, _name, {}))
+
 # ------------------------------------------------------------------------ discovery
 
 
 def module_names() -> list[str]:
-    names = [m.name for m in pkgutil.iter_modules(ssl_notes.__path__)]
-    return ["ssl_notes"] + [f"ssl_notes.{n}" for n in sorted(names) if n[0] != "_"]
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(ssl_notes.__path__, "ssl_notes.")
+        if not any(part.startswith("_") for part in m.name.split("."))
+    ]
+    return ["ssl_notes"] + sorted(names)
 
 
 def _key(modname: str, name: str) -> str:

@@ -47,8 +47,12 @@ def _public_modules() -> list[str]:
 
     import ssl_notes
 
-    names = [m.name for m in pkgutil.iter_modules(ssl_notes.__path__)]
-    return ["ssl_notes"] + [f"ssl_notes.{n}" for n in sorted(names) if n[0] != "_"]
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(ssl_notes.__path__, "ssl_notes.")
+        if not any(part.startswith("_") for part in m.name.split("."))
+    ]
+    return ["ssl_notes"] + sorted(names)
 
 
 def test_api_page_has_a_section_for_every_public_module():

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _public_functions() -> list[str]:
     names = []
     modules = ["ssl_notes"] + [
-        f"ssl_notes.{m.name}"
-        for m in pkgutil.iter_modules(ssl_notes.__path__)
-        if not m.name.startswith("_")
+        m.name
+        for m in pkgutil.walk_packages(ssl_notes.__path__, "ssl_notes.")
+        if not any(part.startswith("_") for part in m.name.split("."))
     ]
     for modname in modules:
         mod = importlib.import_module(modname)
