@@ -38,10 +38,12 @@ rm -rf _executed
 mkdir -p _executed
 cp -r book _config.yml _toc.yml references.bib _executed/
 
+# One timeout per cell for nbmake and the book build: the one in _config.yml.
+timeout=$(.venv/bin/python -c "import yaml; print(yaml.safe_load(open('_config.yml'))['execute']['timeout'])")
 start=$(date +%s)
 .venv/bin/pytest -n "${PYTEST_WORKERS:-2}" --dist worksteal -q \
   --ignore=tests/book tests \
-  --nbmake --nbmake-timeout=600 --overwrite _executed/book
+  --nbmake --nbmake-timeout="$timeout" --overwrite _executed/book
 echo "[test] unit tests and notebooks: $(( $(date +%s) - start )) s"
 
 wait "$installer" || echo "[test] browser tool install failed (see _build/browser-install.log); browser checks may skip"
