@@ -214,7 +214,7 @@ class RiccatiCheck:
 
     @property
     def ratio(self) -> float:
-        """coarse / fine: 100 for an :math:`O(h^2)` truncation error."""
+        """The ratio of ``coarse`` to ``fine``, 100 for an :math:`O(h^2)` error."""
         return float(np.divide(self.coarse, self.fine)) if self.fine > 0 else np.inf
 
     @property
@@ -321,7 +321,7 @@ def compare_with_ode(
 
     The reference is :func:`ssl_notes.dynamics.grassmann_flow_ode` (DOP853 on all
     dz entries, C shifted so that the constraint attracts) with tolerances
-    :data:`ODE_TOL`. For z = 1 also :math:`M(t) = Y/\|Y\|` with
+    :math:`10^{-13}` (``ODE_TOL``). For z = 1 also :math:`M(t) = Y/\|Y\|` with
     :math:`Y = Q e^{-2(\Lambda - \lambda_1)t}Q^\top m_0` (the shift by
     :math:`\lambda_1` changes only the norm).
 
