@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 CHAPTER [CHAPTER ...]" >&2; exit 2; }
 out=$(mktemp -d /tmp/chapter-XXXX)
-cp -r book _config.yml references.bib "$out/"
+cp -r book _assets _config.yml references.bib "$out/"
 {
   echo "format: jb-book"
   echo "root: book/intro"

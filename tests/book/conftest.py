@@ -50,7 +50,7 @@ def built_book(tmp_path_factory) -> BuiltBook:
         cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     else:
         src = tmp_path_factory.mktemp("book")
-        for name in ("book", "_config.yml", "_toc.yml", "references.bib"):
+        for name in ("book", "_assets", "_config.yml", "_toc.yml", "references.bib"):
             p = ROOT / name
             (shutil.copytree if p.is_dir() else shutil.copy)(p, src / name)
     shutil.rmtree(src / "_build", ignore_errors=True)

@@ -43,6 +43,18 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
+def find_axe() -> Path | None:
+    """The npm package axe-core's browser build (``npm install --prefix .cache/node
+    axe-core``), which the accessibility audit injects into each page."""
+    for base in (
+        os.environ.get("SSL_NOTES_AXE"),
+        ROOT / ".cache/node/node_modules/axe-core",
+    ):
+        if base and (Path(base) / "axe.min.js").exists():
+            return Path(base) / "axe.min.js"
+    return None
+
+
 def find_mathjax() -> Path | None:
     for base in (
         os.environ.get("SSL_NOTES_MATHJAX"),
@@ -63,6 +75,7 @@ class PageReport:
     failed_requests: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
     overflows: list[str] = field(default_factory=list)
+    axe_violations: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         out = [f"MathJax error: {m}" for m in self.merrors]
@@ -75,6 +88,9 @@ class PageReport:
 
     def overflow_problems(self) -> list[str]:
         return [f"wider than the text column: {o}" for o in self.overflows]
+
+    def accessibility_problems(self) -> list[str]:
+        return [f"axe-core: {v}" for v in self.axe_violations]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -142,6 +158,17 @@ _OVERFLOWS = """(selectors) => {
 }"""
 
 
+#: WCAG 2.0/2.1 levels A and AA; only these impacts fail the audit.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_IMPACTS = ("serious", "critical")
+_AXE_RUN = """async ([tags, impacts]) => {
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return r.violations.filter(v => impacts.includes(v.impact)).map(v =>
+    `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.help}; first at ` +
+    v.nodes[0].target.join(' '));
+}"""
+
+
 def check_pages(
     browser,
     site: Site,
@@ -149,6 +176,7 @@ def check_pages(
     mathjax: Path,
     screenshots: dict[str, Path] | None = None,
     check_overflow: bool = True,
+    axe: Path | None = None,
 ) -> list[PageReport]:
     """Load each page (path relative to the site root) and collect a PageReport."""
     reports = []
@@ -201,6 +229,9 @@ def check_pages(
         rep.broken_images = page.evaluate(_IMAGES_LOADED)
         if check_overflow:
             rep.overflows = page.evaluate(_OVERFLOWS, list(OVERFLOW_SELECTORS))
+        if axe is not None:
+            page.add_script_tag(path=str(axe))
+            rep.axe_violations = page.evaluate(_AXE_RUN, [AXE_TAGS, list(AXE_IMPACTS)])
         if screenshots and rel in screenshots:
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots[rel]))
@@ -208,3 +239,44 @@ def check_pages(
         reports.append(rep)
     context.close()
     return reports
+
+
+def hover_tip(browser, site: Site, page_rel: str, link_selector: str, mathjax: Path):
+    """Hover the first link matching ``link_selector`` on a page and return the
+    tooltip that appears (sphinx-tippy): its text and how many typeset formulas
+    (``mjx-container``) it holds, or None when no tip shows within 5 s."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(site.base):
+            return r.continue_()
+        m = MATHJAX_CDN.match(url)
+        if m and (mathjax / m.group(1).split("?")[0]).exists():
+            return r.fulfill(path=str(mathjax / m.group(1).split("?")[0]))
+        return r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    try:
+        page.goto(site.base + page_rel, wait_until="load")
+        page.evaluate(_MATHJAX_DONE)
+        link = page.locator(link_selector).first
+        link.scroll_into_view_if_needed()
+        link.hover()
+        try:
+            page.wait_for_selector(".tippy-box", state="visible", timeout=5000)
+        except Exception:
+            return None
+        page.wait_for_function(
+            "() => !document.querySelector('.tippy-box .math') || "
+            "document.querySelector('.tippy-box mjx-container')",
+            timeout=10000,
+        )
+        return page.evaluate(
+            "() => { const t = document.querySelector('.tippy-box');"
+            " return {text: t.innerText,"
+            " typeset: t.querySelectorAll('mjx-container').length}; }"
+        )
+    finally:
+        context.close()

@@ -19,17 +19,25 @@ from pagecheck import (
     ROOT,
     Site,
     check_pages,
+    find_axe,
     find_chromium,
     find_mathjax,
+    hover_tip,
 )
 
 CHROMIUM = find_chromium()
 MATHJAX = find_mathjax()
+AXE = find_axe()
 needs_browser = pytest.mark.skipif(
     CHROMIUM is None or MATHJAX is None,
     reason="browser checks need Chromium and a local mathjax@3: "
     "`apt-get install chromium` and `npm install --prefix .cache/node mathjax@3` "
     "(scripts/test.sh does both when run as root)",
+)
+needs_axe = pytest.mark.skipif(
+    AXE is None,
+    reason="the accessibility audit needs `npm install --prefix .cache/node axe-core` "
+    "(scripts/test.sh does it)",
 )
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
@@ -71,7 +79,7 @@ def reports(built_book, browser):
         p: SCREENSHOTS / (Path(p).stem + ".png") for p in pages if p.startswith("book/")
     }
     with Site(built_book.html) as site:
-        return check_pages(browser, site, pages, MATHJAX, shots)
+        return check_pages(browser, site, pages, MATHJAX, shots, axe=AXE)
 
 
 @needs_browser
@@ -216,3 +224,72 @@ def test_the_check_catches_an_overflowing_block(
     with Site(site_dir) as site:
         (rep,) = check_pages(browser, site, ["book/data_matrix.html"], MATHJAX)
     assert any(selector in o for o in rep.overflows), rep.overflows
+
+
+@needs_browser
+@needs_axe
+def test_every_page_passes_the_accessibility_audit(reports):
+    """axe-core (WCAG 2.1 A and AA rules) finds no serious or critical violation."""
+    problems = {r.url: r.accessibility_problems() for r in reports}
+    problems = {u: p for u, p in problems.items() if p}
+    assert not problems, "\n".join(
+        f"{u}:\n  " + "\n  ".join(p) for u, p in problems.items()
+    )
+
+
+@needs_browser
+@needs_axe
+def test_the_audit_catches_an_inaccessible_page(built_book, browser, tmp_path):
+    """An image without alt text and an unnamed button are reported."""
+    site_dir = tmp_path / "html"
+    shutil.copytree(built_book.html, site_dir)
+    page = site_dir / "book" / "data_matrix.html"
+    snippet = '<img src="../_static/none.png"><button></button>'
+    page.write_text(page.read_text().replace("<h1>", f"{snippet}<h1>", 1))
+    with Site(site_dir) as site:
+        (rep,) = check_pages(browser, site, ["book/data_matrix.html"], MATHJAX, axe=AXE)
+    found = " ".join(rep.axe_violations)
+    assert "image-alt" in found and "button-name" in found, rep.axe_violations
+
+
+_RESULT_LINK = re.compile(r'href="(#(?:thm|lem|prop)-[\w-]+)"')
+
+
+@needs_browser
+def test_hovering_a_result_reference_shows_its_typeset_statement(built_book, browser):
+    """sphinx-tippy: hovering a link to a theorem, lemma or proposition on the same
+    page shows a tip with the whole statement, its formulas typeset by MathJax."""
+    for path in sorted((built_book.html / "book").glob("*.html")):
+        m = _RESULT_LINK.search(path.read_text())
+        if m:
+            break
+    else:
+        pytest.fail("no page links to a theorem, lemma or proposition")
+    rel = f"book/{path.name}"
+    with Site(built_book.html) as site:
+        tip = hover_tip(
+            browser,
+            site,
+            rel,
+            f'article a.reference.internal[href="{m.group(1)}"]',
+            MATHJAX,
+        )
+    assert tip is not None, f"no tip on {rel} for {m.group(1)}"
+    assert re.search(r"Theorem|Lemma|Proposition", tip["text"]), tip["text"][:200]
+    assert tip["typeset"] > 0, "the tip's formulas are not typeset"
+    assert len(tip["text"]) > 120, "the tip shows the title only, not the statement"
+
+
+def test_vendored_scripts_are_the_npm_packages():
+    """_assets/vendor holds unmodified copies of the npm packages (when .cache/node has
+    them, the bytes are compared)."""
+    vendor = ROOT / "_assets" / "vendor"
+    pairs = {
+        "popper.min.js": "@popperjs/core/dist/umd/popper.min.js",
+        "tippy-bundle.umd.min.js": "tippy.js/dist/tippy-bundle.umd.min.js",
+    }
+    node = ROOT / ".cache" / "node" / "node_modules"
+    for name, npm in pairs.items():
+        assert (vendor / name).stat().st_size > 10_000
+        if (node / npm).exists():
+            assert (vendor / name).read_bytes() == (node / npm).read_bytes(), name
