@@ -16,7 +16,9 @@ measured numbers, the tolerance they are held to and a ``passed`` verdict:
   (:class:`MetricSweep`);
 - :func:`gd_step_sweep` and :func:`output_step_sweep`: the loss gap of the discrete
   methods (11) and (12) to the flow at a step size and its halvings
-  (:class:`StepSweep`).
+  (:class:`StepSweep`);
+- :func:`end_point`: where a long run of (11) ends, against the flow
+  (:class:`EndPoint`).
 
 Conventions as in :mod:`ssl_notes.dynamics`: C is d x d symmetric, W is d x h, V is
 h x z, :math:`M = WV` has orthonormal columns, and time is :math:`t = k\eta` after k
@@ -40,6 +42,7 @@ from ssl_notes._validate import (
     check_C_M0,
     check_callable,
     check_choice,
+    check_factors,
     check_flag,
     check_orthonormal_columns,
     check_positive_float,
@@ -66,6 +69,8 @@ __all__ = [
     "StepSweep",
     "gd_step_sweep",
     "output_step_sweep",
+    "EndPoint",
+    "end_point",
 ]
 
 #: Unit round-off of float64, :math:`u = 2^{-53}`.
@@ -848,3 +853,75 @@ def output_step_sweep(
         final.append(run.F)
     etas = lr / 2.0 ** np.arange(halvings + 1)
     return StepSweep(etas, np.array(gaps), np.array(final), res.losses, res.trajectory)
+
+
+# ---------------------------------------------------------- where the methods end
+
+
+@dataclass(frozen=True)
+class EndPoint:
+    r"""Result of :func:`end_point`.
+
+    Attributes
+    ----------
+    angle : float, largest principal angle between the spans of :math:`M_k` and of
+        the flow's :math:`M(t)`
+    output_gap : float, :math:`\max|X(M_k - M(t))|`, the outputs on the rows of X
+    sign_gap : float, :math:`\min_\pm\max|X(M_k \mp M(t))|` (for z = 1: the same
+        outputs up to sign)
+    tol : float, the bound of ``passed`` on the angle
+    """
+
+    angle: float
+    output_gap: float
+    sign_gap: float
+    tol: float = 1e-6
+
+    @property
+    def passed(self) -> bool:
+        """Whether the run ends on the span of the flow (angle below ``tol``)."""
+        return self.angle < self.tol
+
+
+def end_point(
+    C: Any,
+    W0: Any,
+    V0: Any,
+    X: Any,
+    t: float,
+    lr: float,
+    gradient: str = "grassmann",
+) -> EndPoint:
+    r"""Run (11) to time t and compare the end with the flow of Theorem 2 there.
+
+    :func:`ssl_notes.training.projected_gd` with ``t / lr`` steps from
+    :math:`(W_0, V_0)`, against :func:`ssl_notes.dynamics.grassmann_flow` from
+    :math:`M_0 = W_0V_0` at time t. Long runs of both reach the span of the
+    eigenvectors of the z most negative eigenvalues of C, the literal (11)
+    (``gradient="euclidean"``) at another basis of it.
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d), symmetric
+    W0 : array_like, shape (d, h), orthonormal columns
+    V0 : array_like, shape (h, z), orthonormal columns
+    X : array_like, shape (n, d), points whose outputs are compared
+    t : float, positive final time
+    lr : float, the step :math:`\eta`
+    gradient : {"grassmann", "euclidean"}
+
+    Returns
+    -------
+    EndPoint
+    """
+    C, W0, V0 = check_factors(C, W0, V0, "W0", "V0")
+    X = as_matrix("X", X)
+    if X.shape[1] != C.shape[0]:
+        raise ValueError(f"X: expected {C.shape[0]} columns to match C, got {X.shape}")
+    T, lr, _, steps = _step_grid(t, lr, 1)
+    gradient = check_choice("gradient", gradient, ("grassmann", "euclidean"))
+    run = training.projected_gd(C, W0, V0, lr, steps, gradient=gradient)
+    M_flow = dynamics.grassmann_flow(C, W0 @ V0, T)
+    gaps = [float(np.max(np.abs(X @ (run.M - s * M_flow)))) for s in (1.0, -1.0)]
+    angle = metrics.subspace_distance(run.M, M_flow)
+    return EndPoint(float(angle), gaps[0], min(gaps))

@@ -267,3 +267,22 @@ def test_step_sweeps_refuse_unbounded_work(problem):
         t2.gd_step_sweep(C, *_starts(2), [1.0, 2.0], 0.01)
     with pytest.raises(ValueError, match="halvings"):
         t2.gd_step_sweep(C, *_starts(2), 1.0, 0.01, halvings=0)
+
+
+# ------------------------------------------------------------------ end points
+
+
+def test_long_runs_end_on_the_flow_span_and_short_literal_runs_do_not(problem):
+    C, _, _ = problem
+    X = np.random.default_rng(7).standard_normal((5, D_SMALL))
+    for g in ("grassmann", "euclidean"):
+        e = t2.end_point(C, *_starts(4), X, 60.0, 0.05, gradient=g)
+        assert e.passed and e.angle < 1e-8
+    z1 = t2.end_point(C, *_starts(3, z=1), X, 60.0, 0.05)
+    assert z1.sign_gap < 1e-8
+    # Wrong input: a time at which the literal (11) (Stiefel, h > z) is still off
+    # the path of the flow of Theorem 2: the end-point check fails.
+    short = t2.end_point(C, *_starts(4), X, 1.0, 0.05, gradient="euclidean")
+    assert not short.passed and short.angle > 1e-3
+    with pytest.raises(ValueError, match="X"):
+        t2.end_point(C, *_starts(4), X[:, :-1], 1.0, 0.05)
