@@ -22,6 +22,14 @@
 # numerically, one eigendecomposition of $C$ gives the whole learning curve, the time it
 # takes to learn as a function of the eigengap of $C$, and the (measure-zero, but real)
 # set of initialisations that never learn.
+#
+# **What the paper says.** After Theorem 2, {cite}`esser2024dynamics` notes that
+# equations like its (9) were analysed by Yan, Helmke and Moore and by Fukumizu (1998),
+# that the usual route converts them into a matrix Riccati equation, and announces "a
+# complete solution" for a special case; in the text available to us that formula, and
+# the case it covers, are lost. It then says that the equation "doesn't seem to have a
+# simple closed form". For the learned subspace, and so for the loss, it does: this
+# chapter derives it and checks it.
 
 # %% tags=["remove-cell"]
 # Make the helper package importable: in Colab it is installed from the
@@ -362,6 +370,9 @@ eul = training.output_flow(M0s, np.eye(50), Cs, lr=0.2, steps=30)
 t_eul = 0.2 * np.arange(31)
 eul_dev = np.abs(eul.losses - closed_form.loss_curve(Cs, M0s, t_eul))
 loss_lim = np.sum(np.linalg.eigvalsh(Cs)[:5])
+t_ode = ts2[::8]  # the circles of the figure: the tight ODE
+M_ode = dynamics.grassmann_flow_ode(Cs, M0s, t_ode, rtol=1e-13, atol=1e-13)
+L_ode = np.einsum("tia,ij,tja->t", M_ode, Cs, M_ode)
 print(f"limit lambda_1 + ... + lambda_5 = {loss_lim:.4f}")
 print(f"closed form at t = 6: {L_dense[-1]:.4f}")
 print(f"Euler (12), step 0.2: largest gap {eul_dev.max():.3f}")
@@ -369,14 +380,10 @@ glue("loss_lim", float(loss_lim), display=False)
 glue("eul_dev", float(eul_dev.max()), display=False)
 
 # %% tags=["hide-input"]
-M_ode = dynamics.grassmann_flow_ode(
-    Cs, M0s, ts2[::8], rtol=1e-13, atol=1e-13
-)
 fig, (ax0, ax1) = new_figure(ncols=2, width=3.6, height=3.0)
 ax0.plot(t_dense, L_dense, color=COLORS[0], label="closed form")
-L_ode = np.einsum("tia,ij,tja->t", M_ode, Cs, M_ode)
 ax0.plot(
-    ts2[::8],
+    t_ode,
     L_ode,
     "o",
     ms=3.5,
