@@ -60,6 +60,7 @@ __all__ = [
     "MeanCheck",
     "LayerLimits",
     "GDResult",
+    "RemarkSweep",
     "output_dynamics_check",
     "block_check",
     "exact_block_checks",
@@ -323,6 +324,22 @@ class GDResult:
 
     F0: np.ndarray
     F: np.ndarray
+
+
+@dataclass(frozen=True)
+class RemarkSweep:
+    r"""Gaps between joint and separate training (:func:`remark_sweep`).
+
+    Attributes
+    ----------
+    widths : ndarray, shape (W,)
+    gaps : ndarray, shape (S, W)
+        :math:`\|F_{\mathrm{joint}} - F_{\mathrm{sep}}\|_F /
+        \|F_{\mathrm{joint}} - F(0)\|_F` per seed and width.
+    """
+
+    widths: np.ndarray
+    gaps: np.ndarray
 
 
 # ---------------------------------------------------------------- validation
@@ -1088,7 +1105,7 @@ def remark_sweep(
     activation: str = "tanh",
     seed: int = 0,
     device: Any = None,
-) -> np.ndarray:
+) -> RemarkSweep:
     r""":func:`joint_vs_separate` over widths and seeds.
 
     Row s is ``joint_vs_separate(X, Y, h, lr, steps, activation, seed, replica=s)``
@@ -1107,15 +1124,17 @@ def remark_sweep(
 
     Returns
     -------
-    ndarray, shape (S, W)
-        The relative gaps.
+    RemarkSweep
     """
     widths = _check_widths(widths)
     S = check_positive_int("n_seeds", n_seeds)
     steps = check_positive_int("steps", steps)
     _check_units(S * int(widths.sum()) * max(1, steps // 100))
-    return np.array([
-        [joint_vs_separate(X, Y, int(h), lr, steps, activation, seed, s, device)
-         for h in widths]
+    gaps = np.array([
+        [
+            joint_vs_separate(X, Y, int(h), lr, steps, activation, seed, s, device)
+            for h in widths
+        ]
         for s in range(S)
     ])  # fmt: skip
+    return RemarkSweep(widths, gaps)

@@ -262,6 +262,8 @@ def test_joint_vs_separate_gap_shrinks_with_width():
     X = _X(16, 3)
     Y = np.sin(X @ np.random.default_rng(4).standard_normal((D, Z)))
     lr = 1.0 / np.linalg.eigvalsh(kernels.two_layer_ntk(X, activation="tanh"))[-1]
-    gaps = lemma1.remark_sweep(X, Y, (16, 1024), 2, lr, 50, seed=0)
+    rem = lemma1.remark_sweep(X, Y, (16, 1024), 2, lr, 50, seed=0)
+    assert list(rem.widths) == [16, 1024]
+    gaps = rem.gaps
     assert gaps.shape == (2, 2) and np.all(gaps[:, 1] < gaps[:, 0])
     assert gaps[0, 0] == pytest.approx(lemma1.joint_vs_separate(X, Y, 16, lr, 50))
