@@ -14,30 +14,39 @@
 # %% [markdown]
 # # Proposition 1: the naive dynamics collapse
 #
-# **The claim in plain words.** Plug the contrastive loss (1) or the non-contrastive
-# loss (2) into gradient flow. Unlike regression, there are no targets that could pull
-# different output dimensions in different directions: by
-# {prf:ref}`Lemma 1 <lemma-no-interaction>` every output component of a linear model, a kernel
-# machine or a wide network obeys *the same* linear equation. All components are
-# then driven towards the same fastest-growing direction, and the embedding collapses
-# to one dimension. For the linear model everything is explicit:
-# $W(t) = \exp(-2\eta C t)W(0)$, the ratio of the two largest singular values of $W(t)$
-# decays at the rate $2\eta(\lambda_2 - \lambda_1)$ set by the two smallest eigenvalues
-# of the data matrix $C$, and $\|W(t)\|$ blows up when $\lambda_1 < 0$. We derive this,
-# check it on the lifted two moons and on MNIST, watch the same collapse in a kernel
-# machine and a wide network, and contrast it with the spectral contrastive loss,
-# whose quadratic term couples the output dimensions and prevents the collapse.
+# **The claim in plain words.** Plug the contrastive loss (1) or the
+# non-contrastive loss (2) of {cite}`esser2024dynamics` into gradient flow.
+# Unlike regression, there are no targets that could pull different output
+# dimensions in different directions: by
+# {prf:ref}`Lemma 1 <lemma-no-interaction>` every output component of a linear
+# model, a kernel machine or a wide network obeys *the same* linear equation, so
+# all components are driven towards the same fastest-growing direction and the
+# embedding collapses to one dimension. For the linear model everything is
+# explicit: $W(t) = \exp(-2\eta C t)W(0)$, the ratio of the two largest singular
+# values of $W(t)$ decays at the rate $2\eta(\lambda_2 - \lambda_1)$ set by the
+# two smallest eigenvalues of the data matrix $C$, and $\|W(t)\|$ blows up when
+# $\lambda_1 < 0$. We derive this, check it on the lifted two moons and on MNIST,
+# watch the same collapse in a kernel machine and a wide network, and contrast it
+# with the spectral contrastive loss, whose quadratic term couples the output
+# dimensions and prevents the collapse.
 
 # %% tags=["remove-cell"]
-# Make the helper package importable: in Colab it is installed from the repository
-# (or, for testing, from SSL_NOTES_SOURCE with extra pip arguments SSL_NOTES_PIP_ARGS).
+# Make the helper package importable: in Colab it is installed from the
+# repository (or, for testing, from SSL_NOTES_SOURCE with extra pip
+# arguments SSL_NOTES_PIP_ARGS).
+_REPO = "git+https://github.com/ssl-dynamics-notes/ssl-dynamics-notes@main"
 try:
     import ssl_notes
 except ImportError:
-    import os, shlex, subprocess, sys
-    _src = os.environ.get("SSL_NOTES_SOURCE", "git+https://github.com/ssl-dynamics-notes/ssl-dynamics-notes@main")
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    _src = os.environ.get("SSL_NOTES_SOURCE", _REPO)
     _args = shlex.split(os.environ.get("SSL_NOTES_PIP_ARGS", ""))
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", _src, *_args])
+    _pip = [sys.executable, "-m", "pip", "install", "--quiet", _src]
+    subprocess.check_call([*_pip, *_args])
     if "--target" in _args:
         sys.path.insert(0, _args[_args.index("--target") + 1])
     import ssl_notes
@@ -46,103 +55,89 @@ except ImportError:
 import matplotlib.pyplot as plt
 import numpy as np
 import threadpoolctl
-import scipy.linalg
 import torch
-from torch.func import functional_call, jvp
 
-from ssl_notes import data, glue, kernels, losses, metrics, models, ntk
+from ssl_notes import data, glue, kernels, metrics, ntk
+from ssl_notes.experiments import proposition1 as p1
 from ssl_notes.plotting import COLORS, new_figure
 
-device = ssl_notes.default_device()  # used when a GPU is present, never required
-if device.type == "cpu":  # small problems: on a shared CPU, extra threads only add overhead
+device = ssl_notes.default_device()  # a GPU when present, never required
+if device.type == "cpu":  # small problems: extra threads only add overhead
     torch.set_num_threads(1)
     threadpoolctl.threadpool_limits(1)  # the same for numpy's BLAS
 SIZE = "fast"  # "full": a four times wider network
 H_NET = {"fast": 1024, "full": 4096}[SIZE]
-T_NONLINEAR = 300  # gradient-descent steps for the models of Check 3 and the contrast
+T_NONLINEAR = 300  # gradient-descent steps in Check 3 and the contrast
 SEED = 0
-u = np.finfo(np.float64).eps / 2  # unit round-off of float64
-print(f"ssl_notes {ssl_notes.__version__}, torch {torch.__version__}, device {device}, size {SIZE}")
+print(f"ssl_notes {ssl_notes.__version__}, device {device}, size {SIZE}")
 
 # %% [markdown]
 # ## From the losses to the output dynamics (4) and (5)
 #
 # As in the Lemma 1 chapter, gradient flow keeps the learning rate explicit,
 # $\dot\Theta = -\eta\nabla_\Theta L$, and gradient descent
-# $\Theta_{t+1} = \Theta_t - \eta\nabla_\Theta L(\Theta_t)$ is its Euler discretisation
-# with unit time step, so $t$ counts steps. $\Theta_{kl}(x, x') =
-# \langle\nabla_\Theta f_k(x), \nabla_\Theta f_l(x')\rangle$ are the blocks of the
-# tangent kernel.
+# $\Theta_{t+1} = \Theta_t - \eta\nabla_\Theta L(\Theta_t)$ is its Euler
+# discretisation with unit time step, so $t$ counts steps.
+# $\Theta_{kl}(x, x') = \langle\nabla_\Theta f_k(x), \nabla_\Theta f_l(x')\rangle$
+# are the blocks of the tangent kernel.
 #
 # :::{prf:lemma} Output dynamics of self-supervised learning (eqs. 4 and 5 of the paper)
 # :label: lem-ssl-output-dynamics
 # :nonumber:
 #
-# For any model $f_\Theta:\mathbb{R}^d\to\mathbb{R}^z$ differentiable in $\Theta$ and any
-# anchors, positives and negatives, along $\dot\Theta = -\eta\nabla_\Theta L$ and for
-# every input $x$:
+# For any model $f_\Theta:\mathbb{R}^d\to\mathbb{R}^z$ differentiable in
+# $\Theta$ and any anchors, positives and negatives, along
+# $\dot\Theta = -\eta\nabla_\Theta L$ and for every input $x$: for
+# $L = L_{nc}$,
 #
 # $$
 # \text{(4)}\quad \frac{d}{dt}f_k(x) = \frac\eta n\sum_{i=1}^n\sum_{l=1}^z
-# \Big[\Theta_{kl}(x, x_i)\,f_l(x_i^+) + \Theta_{kl}(x, x_i^+)\,f_l(x_i)\Big]
-# \quad\text{for } L = L_{nc},
+# \Big[\Theta_{kl}(x, x_i)\,f_l(x_i^+) + \Theta_{kl}(x, x_i^+)\,f_l(x_i)\Big],
 # $$
 #
+# and for $L = L_c$,
+#
 # $$
+# \begin{aligned}
 # \text{(5)}\quad \frac{d}{dt}f_k(x) = \frac\eta n\sum_{i=1}^n\sum_{l=1}^z
-# \Big[\Theta_{kl}(x, x_i)\big(f_l(x_i^+) - f_l(x_i^-)\big) +
-# \big(\Theta_{kl}(x, x_i^+) - \Theta_{kl}(x, x_i^-)\big) f_l(x_i)\Big]
-# \quad\text{for } L = L_c .
+# \Big[&\Theta_{kl}(x, x_i)\big(f_l(x_i^+) - f_l(x_i^-)\big)\\
+# &+ \big(\Theta_{kl}(x, x_i^+) - \Theta_{kl}(x, x_i^-)\big) f_l(x_i)\Big].
+# \end{aligned}
 # $$
 # :::
 #
 # :::{prf:proof}
 # $L_{nc} = -\frac1n\sum_i\sum_l f_l(x_i)f_l(x_i^+)$; the product rule gives
-# $\nabla_\Theta L_{nc} = -\frac1n\sum_i\sum_l\big[f_l(x_i^+)\nabla_\Theta f_l(x_i) +
-# f_l(x_i)\nabla_\Theta f_l(x_i^+)\big]$. By the chain rule
+# $\nabla_\Theta L_{nc} = -\frac1n\sum_i\sum_l\big[f_l(x_i^+)\nabla_\Theta
+# f_l(x_i) + f_l(x_i)\nabla_\Theta f_l(x_i^+)\big]$. By the chain rule
 # $\frac{d}{dt}f_k(x) = \langle\nabla_\Theta f_k(x), \dot\Theta\rangle =
-# -\eta\langle\nabla_\Theta f_k(x), \nabla_\Theta L_{nc}\rangle$, which is (4) once the
-# inner products are named $\Theta_{kl}$. For $L_c$ replace $f_l(x_i^+)$ by
-# $f_l(x_i^+) - f_l(x_i^-)$: the gradient picks up
+# -\eta\langle\nabla_\Theta f_k(x), \nabla_\Theta L_{nc}\rangle$, which is (4)
+# once the inner products are named $\Theta_{kl}$. For $L_c$ replace
+# $f_l(x_i^+)$ by $f_l(x_i^+) - f_l(x_i^-)$: the gradient picks up
 # $f_l(x_i^+ ) - f_l(x_i^-)$ times $\nabla f_l(x_i)$ and $f_l(x_i)$ times
 # $\nabla f_l(x_i^+) - \nabla f_l(x_i^-)$, which is (5).
 # :::
 #
-# We check both identities on a two-layer tanh network of width 64 (no wide-width
-# approximation is involved: they hold for any model). The left side is a
-# Jacobian-vector product of $f(x)$ along $-\eta\nabla L$, the right side is assembled
-# from `ntk.empirical_ntk` blocks; as in the Lemma 1 chapter, both are sums of about
-# $10^4$ products and we assert agreement to $10^{-12}$ relative.
+# We check both identities on a two-layer tanh network of width 64 (no
+# wide-width approximation is involved: they hold for any model).
+# {func}`~ssl_notes.experiments.proposition1.output_velocity_check` computes the
+# left side as a Jacobian-vector product of $f(x)$ along $-\eta\nabla L$ and the
+# right side from the tangent-kernel blocks; both are sums of about $10^4$
+# products, and we assert agreement to $10^{-12}$ relative.
 
 # %%
 rng = np.random.default_rng(SEED)
-d_toy, z_toy, n_toy = 5, 3, 12
-Xa, Xpos, Xneg = (rng.standard_normal((n_toy, d_toy)) for _ in range(3))
-X_eval = rng.standard_normal((4, d_toy))
-eta_toy = 0.1
-net = models.two_layer_net(d_toy, 64, z_toy, "tanh", init="gaussian", rng=SEED, device=device)
-T_, Tp, Tn, Te = (torch.as_tensor(A, device=device) for A in (Xa, Xpos, Xneg, X_eval))
-params = {k: v.detach() for k, v in net.named_parameters()}
-with torch.no_grad():
-    F, Fp, Fn = (net(A).cpu().numpy() for A in (T_, Tp, Tn))
-K_a, K_p, K_n = (ntk.empirical_ntk(net, X_eval, A) for A in (Xa, Xpos, Xneg))
-rhs = {
-    "non-contrastive (4)": eta_toy / n_toy * (np.einsum("aikl,il->ak", K_a, Fp) + np.einsum("aikl,il->ak", K_p, F)),
-    "contrastive (5)": eta_toy / n_toy * (np.einsum("aikl,il->ak", K_a, Fp - Fn) + np.einsum("aikl,il->ak", K_p - K_n, F)),
-}
-loss_fn = {
-    "non-contrastive (4)": lambda: losses.noncontrastive_loss(net, T_, Tp),
-    "contrastive (5)": lambda: losses.contrastive_loss(net, T_, Tp, Tn),
-}
+Xa, Xpos, Xneg = (rng.standard_normal((12, 5)) for _ in range(3))
+X_eval = rng.standard_normal((4, 5))
+net = p1.seeded_model("network", 5, 3, SEED, width=64, device=device)
 err_45 = []
-for name in rhs:
-    grads = torch.autograd.grad(loss_fn[name](), list(net.parameters()))
-    velocity = {k: -eta_toy * g for k, g in zip(params, grads)}
-    _, lhs = jvp(lambda p: functional_call(net, p, (Te,)), (params,), (velocity,))
-    err = np.max(np.abs(lhs.cpu().numpy() - rhs[name])) / np.max(np.abs(rhs[name]))
-    print(f"{name:20s}: relative difference autograd vs NTK formula {err:.1e} (tolerance 1e-12)")
-    assert err < 1e-12
-    err_45.append(err)
+for loss in ["noncontrastive", "contrastive"]:
+    res = p1.output_velocity_check(
+        net, loss, Xa, Xpos, Xneg, X_eval, eta=0.1
+    )
+    print(f"{loss:15s}: autograd vs formula {res.error:.1e} (tol 1e-12)")
+    assert res.passed
+    err_45.append(res.error)
 glue("p1_err45", float(max(err_45)), display=False)
 
 # %% [markdown]
@@ -174,11 +169,13 @@ glue("p1_err45", float(max(err_45)), display=False)
 #    independent. Then for every $t \ge 0$
 #
 #    $$
+#    \begin{aligned}
 #    \frac{\|b_1\wedge b_2\|}{\|B\|_2^2}\,e^{-2\eta(\lambda_2 - \lambda_1)t}
-#    \;\le\; \frac{\sigma_2(W(t))}{\sigma_1(W(t))} \;\le\;
-#    \frac{\|B_{2:}\|_2}{\|b_1\|}\,e^{-2\eta(\lambda_2 - \lambda_1)t},
-#    \qquad
-#    \|b_1\|\,e^{-2\eta\lambda_1 t} \le \|W(t)\|_2 \le \|B\|_2\,e^{-2\eta\lambda_1 t},
+#    &\le \frac{\sigma_2(W(t))}{\sigma_1(W(t))} \le
+#    \frac{\|B_{2:}\|_2}{\|b_1\|}\,e^{-2\eta(\lambda_2 - \lambda_1)t},\\
+#    \|b_1\|\,e^{-2\eta\lambda_1 t} &\le \|W(t)\|_2 \le
+#    \|B\|_2\,e^{-2\eta\lambda_1 t},
+#    \end{aligned}
 #    $$
 #
 #    with $\|b_1\wedge b_2\|^2 = \|b_1\|^2\|b_2\|^2 - (b_1^\top b_2)^2$ and $B_{2:}$ the
@@ -231,389 +228,400 @@ glue("p1_err45", float(max(err_45)), display=False)
 # $\varphi(x_i), \varphi(x_i^+), \varphi(x_i^-)$.
 # :::
 #
-# We check items 1 and 2 for the linear model directly: the per-component equation of
-# item 1 with $K(x,x') = x^\top x'$ against autograd, on the same toy data.
+# We check items 1 and 2 for the linear model directly
+# ({func}`~ssl_notes.experiments.proposition1.linear_model_check`): the
+# per-component equation of item 1 with $K(x,x') = x^\top x'$ against autograd,
+# and the gradient against $2CW$, on the same toy data.
 
 # %%
-W_toy = rng.standard_normal((d_toy, z_toy))
-lin = ntk.feature_model(W_toy)
-grads = torch.autograd.grad(losses.contrastive_loss(lin, T_, Tp, Tn), [lin.W])[0].numpy()
-lhs = X_eval @ (-eta_toy * grads)  # d/dt f(x) = (dW/dt)^T x, one row per x
-Fa, Fpo, Fne = Xa @ W_toy, Xpos @ W_toy, Xneg @ W_toy
-rhs_k = eta_toy / n_toy * ((X_eval @ Xa.T) @ (Fpo - Fne) + (X_eval @ (Xpos - Xneg).T) @ Fa)  # item 1, columnwise
-C_toy = losses.contrastive_matrix(Xa, Xpos, Xneg)
-err_item1 = np.max(np.abs(lhs - rhs_k)) / np.max(np.abs(rhs_k))
-err_item2 = np.max(np.abs(grads - 2 * C_toy @ W_toy)) / np.max(np.abs(2 * C_toy @ W_toy))
-print(f"linear model: per-component equation, relative difference {err_item1:.1e}; gradient vs 2CW {err_item2:.1e} (tolerance 1e-12)")
-assert err_item1 < 1e-12 and err_item2 < 1e-12
+W_toy = rng.standard_normal((5, 3))
+lin = p1.linear_model_check(W_toy, Xa, Xpos, Xneg, X_eval, eta=0.1)
+print(f"item 1: {lin.item1_error:.1e}, item 2: {lin.item2_error:.1e}")
+assert lin.passed  # both below 1e-12 relative
 
 # %% [markdown]
 # ## The data: lifted two moons and MNIST
 #
-# The two moons live in $d = 2$, which leaves room for at most two output dimensions.
-# We lift them to $d = 5$ with the quadratic map
-# $(x_1, x_2)\mapsto(x_1, x_2, x_1^2, x_1x_2, x_2^2)$, a fixed nonlinear feature map, so
-# that $z = 4$ output dimensions make sense; positives add Gaussian noise
-# ($\sigma = 0.1$) in the lifted space, negatives are other data points. MNIST uses the
-# digits 0 and 1 ($d = 784$, 200 images each) as in the data-matrix chapter. For each
-# data set we build the contrastive and the non-contrastive $C$.
+# The two moons live in $d = 2$, which leaves room for at most two output
+# dimensions. We lift them to $d = 5$ with the quadratic map
+# $(x_1, x_2)\mapsto(x_1, x_2, x_1^2, x_1x_2, x_2^2)$
+# ({func}`~ssl_notes.experiments.proposition1.lift_quadratic`), a fixed
+# nonlinear feature map, so that $z = 4$ output dimensions make sense; positives
+# add Gaussian noise ($\sigma = 0.1$) in the lifted space, negatives are other
+# data points. MNIST uses the digits 0 and 1 ($d = 784$, 200 images each) as in
+# the data-matrix chapter. For each data set we build the contrastive and the
+# non-contrastive $C$
+# ({func}`~ssl_notes.experiments.proposition1.loss_matrix`).
 
 # %%
-def lift(X2):
-    """Quadratic lift of the two moons to d = 5."""
-    x1, x2 = X2.T
-    return np.column_stack([x1, x2, x1**2, x1 * x2, x2**2])
-
-
 Z = 4
-sets = {}
 X, _ = data.two_moons(128, noise=0.05, rng=rng)
-X = lift(X)
-sets["moons"] = (X, data.gaussian_positives(X, 0.1, rng), data.random_negatives(X, rng))
+X = p1.lift_quadratic(X)
+pos, neg = data.gaussian_positives, data.random_negatives
+sets = {"moons": (X, pos(X, 0.1, rng), neg(X, rng))}
 X, _ = data.mnist_digits((0, 1), 200, rng)
-sets["MNIST"] = (X, data.gaussian_positives(X, 0.1, rng), data.random_negatives(X, rng))
+sets["MNIST"] = (X, pos(X, 0.1, rng), neg(X, rng))
 settings = {}
+print("data  loss             lam_1    lam_2    lam_3  lam_max")
 for name, (X, Xp, Xn) in sets.items():
-    for kind, C in [("contrastive", losses.contrastive_matrix(X, Xp, Xn)), ("non-contrastive", losses.noncontrastive_matrix(X, Xp))]:
-        lam, Q = np.linalg.eigh(C)
-        settings[name, kind] = dict(C=C, lam=lam, Q=Q)
-        print(f"{name:5s} {kind:16s}: lambda_1 = {lam[0]:+.3f}, lambda_2 = {lam[1]:+.3f}, lambda_3 = {lam[2]:+.3f}, lambda_max = {lam[-1]:+.3f}")
-        assert lam[0] < 0 and lam[0] < lam[1]  # the hypotheses of item 3 and of divergence
+    for loss in p1.LOSSES:
+        C = p1.loss_matrix(X, Xp, Xn, loss)
+        lam = np.linalg.eigvalsh(C)
+        settings[name, loss] = {"C": C}
+        print(
+            f"{name:5s} {loss:14s}",
+            *(f"{v:+8.3f}" for v in lam[[0, 1, 2, -1]]),
+        )
+        assert lam[0] < 0 and lam[0] < lam[1]  # item 3, and divergence
 
 # %% [markdown]
 # ## Check 1: gradient descent tracks $\exp(-2\eta Ct)W(0)$, with error $O(\eta)$
 #
-# We train $f(x) = W^\top x$ by plain gradient descent on the loss itself (autograd on
-# (1) or (2), not on the formula $2CW$), from $W_0$ with i.i.d. $N(0, 1/d)$ entries. We
-# measure the learning rate by $\varepsilon = 2\eta|\lambda_1|$, the relative growth per
-# step of the fastest direction, and stop at a fixed flow time $\eta t$ (here
-# $2\eta t|\lambda_1| = 2$): $t = 50$ steps at $\varepsilon = 0.04$ and $t = 100$ at
-# $\varepsilon = 0.02$, where we compare $W_t$ with $\exp(-2\eta Ct)W_0$.
+# We train $f(x) = W^\top x$ by plain gradient descent on the loss itself
+# (autograd on (1) or (2), not on the formula $2CW$), from $W_0$ with i.i.d.
+# $N(0, 1/d)$ entries. We measure the learning rate by
+# $\varepsilon = 2\eta|\lambda_1|$, the relative growth per step of the fastest
+# direction, and stop at a fixed flow time $\eta t$ (here
+# $2\eta t|\lambda_1| = 2$): $t = 50$ steps at $\varepsilon = 0.04$ and
+# $t = 100$ at $\varepsilon = 0.02$, where we compare $W_t$ with
+# $\exp(-2\eta Ct)W_0$ ({func}`~ssl_notes.experiments.proposition1.order_check`).
 #
-# - **Item 2 for gradient descent**, to rounding: $W_t = (I - 2\eta C)^tW_0$, computed
-#   as a separate matrix recursion. Each step adds rounding errors of relative size about
-#   $(n + d)u$ (products of length $n$ in the loss, $d$ in $CW$), and $t$ steps add up
-#   to $t(n+d)u$, which we assert.
-# - **Order in $\eta$.** Along an eigenvector with eigenvalue $\lambda$, write
-#   $a = -2\lambda$; gradient descent multiplies by $(1 + \eta a)^t$ and the flow by
-#   $e^{\eta at}$, and with $t = \tau/\eta$,
-#   $\log\frac{(1 + \eta a)^t}{e^{\eta a t}} = -\frac{\tau\eta a^2}{2} +
-#   \frac{\tau\eta^2a^3}{3} - \dots$. With $\varepsilon = \eta a$ and $R = \tau a$ (here
-#   2) for the fastest direction, its relative error is
-#   $e(\eta) = \frac{R\varepsilon}{2}\big(1 - \frac{2\varepsilon}{3} - \frac{R\varepsilon}{4}
-#   + O(\varepsilon^2R^2)\big)$: first order in $\eta$. Hence the measured order
-#   $\log_2(e(\eta)/e(\eta/2))$ is $1 - \delta$ with
-#   $\delta = \varepsilon\,(\frac13 + \frac R8)/\ln 2 \approx 0.034$ for this direction,
-#   and less for the slower ones (a ratio of sums of squares lies between the smallest
-#   and the largest ratio of its terms). We assert
-#   $|\log_2(e(\eta)/e(\eta/2)) - 1| \le \delta + (\varepsilon R)^2$, the second term
-#   covering the neglected higher orders. A method of order 0 or 2 would miss by about 1.
+# - **Item 2 for gradient descent**, to rounding: $W_t = (I - 2\eta C)^tW_0$,
+#   computed as a separate matrix recursion
+#   ({func}`~ssl_notes.experiments.proposition1.gd_recursion`); we assert a
+#   relative difference below $t(n + d)u$.
+# - **Order in $\eta$.** Halving $\eta$ must halve the distance to the flow: the
+#   measured order $\log_2(e(\varepsilon)/e(\varepsilon/2))$ must be within
+#   $\delta + (\varepsilon R)^2$ of 1, $\delta = \varepsilon(\frac13 +
+#   \frac R8)/\ln 2$. A method of order 0 or 2 would miss by about 1.
+
 
 # %%
-def train_linear(X, Xp, Xn, kind, W0, lr, steps):
-    """Gradient descent on f(x) = W^T x with autograd on the loss (1) or (2); returns W_steps."""
-    model = ntk.feature_model(W0).to(device)
-    A = [torch.as_tensor(M, device=device) for M in (X, Xp, Xn)]
-    loss_fn = (lambda: losses.contrastive_loss(model, *A)) if kind == "contrastive" \
-        else (lambda: losses.noncontrastive_loss(model, A[0], A[1]))
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss_fn().backward()
-        opt.step()
-    return model.W.detach().cpu().numpy()
-
-
-def recursion(C, W0, eta, steps, record=False):
-    """W_{t+1} = W_t - 2 eta C W_t (item 2 for gradient descent); all iterates if record."""
-    Ws = [W0]
-    for _ in range(steps):
-        Ws.append(Ws[-1] - 2 * eta * (C @ Ws[-1]))
-    return np.array(Ws) if record else Ws[-1]
-
-
-def flow(S, W0, eta, t):
-    """exp(-2 eta C t) W0 in the eigenbasis of C."""
-    return S["Q"] @ (np.exp(-2 * eta * S["lam"] * t)[:, None] * (S["Q"].T @ W0))
-
-
-rows_eta = []
-for (name, kind), S in settings.items():
+orders = []
+print("data  loss           e(0.04)  e(0.02)  order    tol  recursion")
+for (name, loss), S in settings.items():
     X, Xp, Xn = sets[name]
-    n, dim = X.shape
-    W0 = rng.standard_normal((dim, Z)) / np.sqrt(dim)
-    S["W0"] = W0
-    errs, epss = [], [0.04, 0.02]
-    for eps in epss:
-        eta = eps / (2 * abs(S["lam"][0]))
-        steps = int(round(2 / eps))
-        W_gd = train_linear(X, Xp, Xn, kind, W0, eta, steps)
-        W_rec = recursion(S["C"], W0, eta, steps)
-        err_rec = np.linalg.norm(W_gd - W_rec) / np.linalg.norm(W_rec)
-        assert err_rec <= steps * (n + dim) * u, (name, kind, err_rec)
-        W_fl = flow(S, W0, eta, steps)
-        errs.append(np.linalg.norm(W_gd - W_fl) / np.linalg.norm(W_fl))
-    order = np.log2(errs[0] / errs[1])
-    R_tau = 2.0
-    tol_p = epss[0] * (1 / 3 + R_tau / 8) / np.log(2) + (epss[0] * R_tau) ** 2
-    print(f"{name:5s} {kind:16s}: GD = (I - 2 eta C)^t W0 to {err_rec:.0e}; error vs flow {errs[0]:.4f} (eps 0.04), "
-          f"{errs[1]:.4f} (eps 0.02): ratio {errs[0] / errs[1]:.3f}, order {order:.3f}, |order - 1| <= {tol_p:.3f}")
-    assert abs(order - 1) <= tol_p
-    rows_eta.append((errs, order))
-glue("p1_order_min", float(min(r[1] for r in rows_eta)), display=False)
-glue("p1_order_max", float(max(r[1] for r in rows_eta)), display=False)
-glue("p1_order_pred", float(1 - epss[0] * (1 / 3 + R_tau / 8) / np.log(2)), display=False)
-glue("p1_err_eps04", float(max(r[0][0] for r in rows_eta)), display=False)
+    S["W0"] = rng.standard_normal((X.shape[1], Z)) / np.sqrt(X.shape[1])
+    res = p1.order_check(X, Xp, Xn, S["W0"], loss, eps=0.04, decay=2.0)
+    e1, e2 = res.errors
+    print(
+        f"{name:5s} {loss:14s} {e1:7.4f}  {e2:7.4f}  {res.order:.3f}  "
+        f"{res.tol:.3f}  {max(res.recursion_errors):.0e}"
+    )
+    assert res.passed
+    orders.append(res)
+glue("p1_order_min", float(min(r.order for r in orders)), display=False)
+order_pred = float(1 - 0.04 * (1 / 3 + 2 / 8) / np.log(2))
+glue("p1_order_pred", order_pred, display=False)
+glue("p1_err_eps04", float(max(r.errors[0] for r in orders)), display=False)
 
 # %% [markdown]
-# Gradient descent on the loss is the matrix recursion of item 2 to rounding, and halving
-# $\eta$ halves its distance to the flow: the smallest measured order over the four
-# settings is {glue:text}`p1_order_min:.3f`, against $1 - \delta =$
-# {glue:text}`p1_order_pred:.3f` predicted for the fastest direction alone, and at
-# $\varepsilon = 0.04$ gradient descent is within {glue:text}`p1_err_eps04:.3f`
-# (relative) of $\exp(-2\eta Ct)W_0$.
+# :::{dropdown} Why this tolerance
+# Along an eigenvector with eigenvalue $\lambda$, write $a = -2\lambda$;
+# gradient descent multiplies by $(1 + \eta a)^t$ and the flow by $e^{\eta at}$,
+# and with $t = \tau/\eta$,
+# $\log\frac{(1 + \eta a)^t}{e^{\eta a t}} = -\frac{\tau\eta a^2}{2} +
+# \frac{\tau\eta^2a^3}{3} - \dots$. With $\varepsilon = \eta a$ and $R = \tau a$
+# (here 2) for the fastest direction, its relative error is
+# $e(\eta) = \frac{R\varepsilon}{2}\big(1 - \frac{2\varepsilon}{3} -
+# \frac{R\varepsilon}{4} + O(\varepsilon^2R^2)\big)$: first order in $\eta$.
+# Hence $\log_2(e(\eta)/e(\eta/2)) = 1 - \delta$ with
+# $\delta = \varepsilon(\frac13 + \frac R8)/\ln 2$ for this direction (so
+# $1 - \delta =$ {glue:text}`p1_order_pred:.3f`), and less for the slower ones (a ratio of sums of squares lies
+# between the smallest and the largest ratio of its terms); $(\varepsilon R)^2$
+# covers the neglected higher orders. Rounding: each step adds relative errors
+# of about $(n + d)u$ (products of length $n$ in the loss, $d$ in $CW$), and $t$
+# steps add up to $t(n + d)u$.
+# :::
+#
+# Gradient descent on the loss is the matrix recursion of item 2 to rounding, and
+# halving $\eta$ halves its distance to the flow: the smallest measured order
+# over the four settings is {glue:text}`p1_order_min:.3f`, against
+# $1 - \delta =$ {glue:text}`p1_order_pred:.3f` predicted for the fastest
+# direction alone, and at $\varepsilon = 0.04$ gradient descent is within
+# {glue:text}`p1_err_eps04:.3f` (relative) of $\exp(-2\eta Ct)W_0$.
 #
 # ## Check 2: the rate of collapse and the divergence
 #
-# Now a long run per setting with $\varepsilon = 0.04$ (computed with the recursion
-# $W_{t+1} = (I - 2\eta C)W_t$, which Check 1 showed to be gradient descent on the loss
-# up to rounding, at a fraction of the cost), until the predicted decay
-# $R(t) = 2\eta(\lambda_2 - \lambda_1)t$ of $\sigma_2/\sigma_1$ reaches 28 (a factor
-# $e^{-28}\approx 7\times10^{-13}$, still a hundred times above the rounding floor of
-# about $u/(1 - \frac{1 - 2\eta\lambda_2}{1 - 2\eta\lambda_1})\approx 4\times 10^{-15}$).
+# Now a long run per setting with $\varepsilon = 0.04$
+# ({func}`~ssl_notes.experiments.proposition1.collapse_run`: the recursion
+# $W_{t+1} = (I - 2\eta C)W_t$, which Check 1 showed to be gradient descent on
+# the loss up to rounding, at a fraction of the cost), until
+# $\sigma_2/\sigma_1$ has decayed by the predicted factor $e^{-28}$, still far
+# above the rounding floor $u/(1 - g_2/g_1)$ (at most
+# {glue:text}`p1_floor:.0e`). With the gradient-descent factors
+# $g_j = 1 - 2\eta\lambda_j$ (all positive here), three checks:
 #
-# - **Bands (item 3, exact).** With the gradient-descent factors
-#   $g_j = 1 - 2\eta\lambda_j$, at every recorded step we assert
-#   $c_{\text{lo}}(g_2/g_1)^t \le \sigma_2/\sigma_1 \le c_{\text{hi}}(g_2/g_1)^t$ and
-#   $\|b_1\|g_1^t \le \|W_t\|_2 \le \|B\|_2 g_1^t$, with a relative slack of $10^{-3}$
-#   for rounding, on the steps where $\sigma_2/\sigma_1 \ge 10^{-10}$ (there the rounding
-#   of $\sigma_2$ is below $10^{-4}$ relative).
-# - **Fitted rate.** We fit the slope of $\log(\sigma_2/\sigma_1)$ against $t$ over the
-#   second half of the run ($14 \le R \le 28$) and compare it with the flow's rate
-#   $2\eta(\lambda_2 - \lambda_1)$. Two effects separate them: the discretisation,
-#   $\delta_{\text{disc}} = |\log(g_1/g_2)/(2\eta(\lambda_2 - \lambda_1)) - 1|$, known
-#   exactly and of order $\eta$; and the next eigen-directions. A direction with
-#   eigenvalue $\lambda_3 = \lambda_2 + g(\lambda_2 - \lambda_1)$ and relative weight at
-#   most one in $\sigma_2$ changes the local rate by at most
-#   $g\,e^{-2gR} \le 1/(2eR)$ relative, so by at most
-#   $\delta_{\text{tr}} = 1/(2e\cdot14) \approx 0.026$ in the window. We assert a
-#   relative error below $\delta_{\text{disc}} + \delta_{\text{tr}}$.
+# - **Bands (item 3, exact)**
+#   ({func}`~ssl_notes.experiments.proposition1.band_check`). At every step,
+#   $c_{\text{lo}}(g_2/g_1)^t \le \sigma_2/\sigma_1 \le c_{\text{hi}}(g_2/g_1)^t$
+#   and $\|b_1\|g_1^t \le \|W_t\|_2 \le \|B\|_2 g_1^t$, with a relative slack of
+#   $10^{-3}$ for rounding where $\sigma_2/\sigma_1 \ge 10^{-10}$.
+# - **Fitted rate against the exact rate of the iteration**
+#   ({func}`~ssl_notes.experiments.proposition1.rate_check`). Gradient descent
+#   shrinks $\sigma_2/\sigma_1$ by exactly $g_2/g_1$ per step once the later
+#   eigen-directions have died out, so the slope of $\log(\sigma_2/\sigma_1)$
+#   must be $r_{\text{gd}} = \log g_1 - \log g_2$, computed from the eigenvalues
+#   alone. We fit the slope over $14 \le r_{\text{gd}}t \le 28$ and assert a
+#   relative error below a bound computed from $W_0$ and the spectrum (the
+#   dropdown under the table). A rate off by any factor far from 1 fails.
+# - **The gap to the flow's rate.** Expanding the logarithms,
+#   $r_{\text{gd}} - 2\eta(\lambda_2 - \lambda_1) = 2\eta^2(\lambda_2^2 -
+#   \lambda_1^2) + O(\eta^3)$: the gap is $O(\eta^2)$ per step, that is $O(\eta)$
+#   relative to the rate (about $\eta|\lambda_1 + \lambda_2|$). We assert the
+#   $\eta^2$ term to within the Taylor remainder
+#   $\sum_{j=1,2}|x_j|^3/(3(1 - |x_j|))$, $x_j = 2\eta\lambda_j$: the claimed
+#   rate $2\eta(\lambda_2 - \lambda_1)$ is the $\eta \to 0$ limit of the
+#   gradient-descent rate, and no other rate is.
+
 
 # %%
-def sv_ratio_and_norm(Ws):
-    s = np.linalg.svd(Ws, compute_uv=False)  # (T, z), descending
-    return s[:, 1] / s[:, 0], s[:, 0]
-
-
-R_END, R_START, EPS = 28.0, 14.0, 0.04
-J2 = 1  # the prediction involves lambda_2 (index 1 from 0): the one place it is chosen
-delta_tr = 1 / (2 * np.e * R_START)
-rate_rows = []
-for (name, kind), S in settings.items():
-    X, Xp, Xn = sets[name]
-    lam, W0 = S["lam"], S["W0"]
-    eta = EPS / (2 * abs(lam[0]))
-    rate = 2 * eta * (lam[J2] - lam[0])  # predicted rate of sigma_2 / sigma_1 for the flow
-    steps = int(np.ceil(R_END / rate))
-    Ws = recursion(S["C"], W0, eta, steps, record=True)  # = gradient descent on the loss (Check 1)
-    t = np.arange(steps + 1)
-    ratio, norm = sv_ratio_and_norm(Ws)
-    B = S["Q"].T @ W0
-    g = 1 - 2 * eta * lam
-    assert g[-1] > 0  # every gradient-descent factor positive, as item 3 requires
-    c_hi = np.linalg.norm(B[1:], 2) / np.linalg.norm(B[0])
-    c_lo = np.sqrt(np.linalg.norm(B[0]) ** 2 * np.linalg.norm(B[1]) ** 2 - (B[0] @ B[1]) ** 2) / np.linalg.norm(B, 2) ** 2
-    geo = (g[1] / g[0]) ** t
-    ok = ratio >= 1e-10
-    assert np.all(ratio[ok] >= (1 - 1e-3) * c_lo * geo[ok]) and np.all(ratio[ok] <= (1 + 1e-3) * c_hi * geo[ok])
-    assert np.all(norm >= (1 - 1e-9) * np.linalg.norm(B[0]) * g[0] ** t) and np.all(norm <= (1 + 1e-9) * np.linalg.norm(B, 2) * g[0] ** t)
-    win = (rate * t >= R_START) & (rate * t <= R_END)
-    slope = np.polyfit(t[win], np.log(ratio[win]), 1)[0]
-    rel = abs(-slope / rate - 1)
-    d_disc = abs(np.log(g[0] / g[J2]) / rate - 1)  # the same prediction for gradient descent
-    print(f"{name:5s} {kind:16s}: {steps} steps, sigma2/sigma1 -> {ratio[-1]:.1e}, ||W|| x{norm[-1] / norm[0]:.1e}; "
-          f"rate fitted {-slope:.5f} vs 2 eta (l2 - l1) = {rate:.5f}: rel. error {rel:.4f} "
-          f"(tolerance {d_disc:.4f} + {delta_tr:.4f})")
-    assert rel <= d_disc + delta_tr
-    S.update(eta=eta, Ws=Ws, ratio=ratio, rate=rate, slope=-slope, steps=steps)
-    rate_rows.append(rel)
-glue("p1_rate_err_max", float(max(rate_rows)), display=False)
-glue("p1_delta_tr", float(delta_tr), display=False)
-glue("p1_growth_mnist", float(np.linalg.norm(settings["MNIST", "contrastive"]["Ws"][-1], 2) /
-                              np.linalg.norm(settings["MNIST", "contrastive"]["Ws"][0], 2)), display=False)
+print("data  loss            steps fitted rate  GD rate   error      tol")
+for (name, loss), S in settings.items():
+    run = p1.collapse_run(S["C"], S["W0"], eps=0.04, decay=28.0)
+    flow_rate = 2 * run.eta * (run.lam[1] - run.lam[0])  # the claim
+    bands = p1.band_check(run)
+    rate = p1.rate_check(run, flow_rate, window=(14.0, 28.0))
+    S.update(run=run, rate=rate)
+    print(
+        f"{name:5s} {loss:14s} {run.steps:5d}  {rate.slope:.6f}  "
+        f"{rate.gd_rate:.6f}  {rate.fit_error:.1e}  {rate.fit_tol:.1e}"
+    )
+    assert bands.passed and rate.fit_passed
 
 # %% [markdown]
-# In all four settings $\sigma_2/\sigma_1$ and $\|W_t\|_2$ stay inside the bands of item 3
-# at every step, and the fitted collapse rate matches $2\eta(\lambda_2-\lambda_1)$ to a
-# relative {glue:text}`p1_rate_err_max:.3f` at worst. On MNIST (contrastive) the norm of
-# $W$ grows by a factor {glue:text}`p1_growth_mnist:.1e` over the run.
+# :::{dropdown} Why this tolerance
+# In the eigenbasis $W_t = Q A_t$ with rows $a_j = g_j^tb_j$ of $A_t$.
+# $\sigma_1\sigma_2$ is the operator norm of the matrix of $2\times2$ minors of
+# $A_t$, so it lies between the norm $(g_1g_2)^t\|b_1\wedge b_2\|$ of its row
+# built from $a_1, a_2$ and its Frobenius norm; $\sigma_1$ lies between
+# $\|a_1\|$ and $\|A_t\|_F$. Hence
+# $\log(\sigma_2/\sigma_1) = -r_{\text{gd}}t + \text{const} + e_t$ with
+#
+# $$
+# \begin{aligned}
+# -\log(1 + p_t) &\le e_t \le \tfrac12\log(1 + q_t),\\
+# p_t &= \sum_{j\ge2}\Big(\frac{g_j}{g_1}\Big)^{2t}
+# \frac{\|b_j\|^2}{\|b_1\|^2},\\
+# q_t &= \sum_{(i<j)\ne(1,2)}\Big(\frac{g_ig_j}{g_1g_2}\Big)^{2t}
+# \frac{\|b_i\wedge b_j\|^2}{\|b_1\wedge b_2\|^2}.
+# \end{aligned}
+# $$
+#
+# The least-squares slope is $-r_{\text{gd}} + \sum_t w_te_t$ with weights
+# $w_t = (t - \bar t)/\sum_s(s - \bar s)^2$, negative in the first half of the
+# window. Putting $e_t$ at its upper bound where $w_t < 0$ and at its lower
+# bound where $w_t > 0$ (or the reverse) gives the largest possible error; divided
+# by $r_{\text{gd}}$ it is the *transient* tolerance. It is dominated by the
+# pair $(1, 3)$, whose weight decays like $(g_3/g_2)^{2t}$: slowly on MNIST
+# (contrastive), where $\lambda_3$ is close to $\lambda_2$. Rounding adds
+# $\sum_t|w_t|\rho_t/r_{\text{gd}}$, $\rho_t = 2\sqrt d\,u/((1 - g_2/g_1)
+# \sigma_2/\sigma_1)$: each step adds a relative error of about $\sqrt d\,u$,
+# whose $u_2$-part grows like $g_2^t$ while $\sigma_1$ grows like $g_1^t$;
+# steps with $\sigma_2/\sigma_1 < 10^{-10}$ are left out of the fit.
+#
+# An earlier version of this chapter used one tolerance for every setting,
+# $\delta_{\text{tr}} = 1/(2eR_a) =$ {glue:text}`p1_delta_heur:.4f` at
+# $R_a = 14$ (the text even printed it as 0.026, which is $1/(eR_a)$): the
+# largest change $g\,e^{-2gR}$ of the local rate that one next direction,
+# $\lambda_3 = \lambda_2 + g(\lambda_2 - \lambda_1)$, *of weight at most one*
+# can cause. That weight is not bounded by one: on MNIST (contrastive) the
+# bound above is {glue:text}`p1_delta_tr:.3f`. The bound now comes from the
+# spectrum and $W_0$ of each setting and does not use the claimed rate, so a
+# wrong claim cannot widen it.
+# :::
+#
+# The second claim, per step and divided by $\eta^2$: the measured gap
+# $r_{\text{gd}} - 2\eta(\lambda_2 - \lambda_1)$ against its $\eta^2$ term
+# $2(\lambda_2^2 - \lambda_1^2)$ and the Taylor remainder.
 
 # %%
+print("data  loss            flow rate  gap/eta^2  2(l2^2-l1^2)  tol/eta^2")
+for (name, loss), S in settings.items():
+    r, eta2 = S["rate"], S["run"].eta ** 2
+    print(
+        f"{name:5s} {loss:14s} {r.claimed_rate:.6f}  {r.gap / eta2:9.3f}  "
+        f"{r.gap_pred / eta2:12.3f}  {r.gap_tol / eta2:9.3f}"
+    )
+    assert r.gap_passed
+rates = [S["rate"] for S in settings.values()]
+glue("p1_rate_err_max", max(r.fit_error for r in rates), display=False)
+glue("p1_delta_tr", max(r.transient_tol for r in rates), display=False)
+glue("p1_delta_heur", 1 / (2 * np.e * 14.0), display=False)
+gap_rel = max(abs(r.gap / r.claimed_rate) for r in rates)
+glue("p1_gap_rel", float(gap_rel), display=False)
+floor = max(p1.UNIT_ROUNDOFF / (1 - np.exp(-r.gd_rate)) for r in rates)
+glue("p1_floor", float(floor), display=False)
+norm = settings["MNIST", "contrastive"]["run"].norm
+glue("p1_growth_mnist", float(norm[-1] / norm[0]), display=False)
+
+# %% [markdown]
+# In all four settings $\sigma_2/\sigma_1$ and $\|W_t\|_2$ stay inside the bands
+# of item 3 at every step, and the fitted collapse rate matches the exact rate
+# $\log(g_1/g_2)$ of gradient descent to a relative
+# {glue:text}`p1_rate_err_max:.3f` at worst. The flow's rate
+# $2\eta(\lambda_2-\lambda_1)$ differs from it by the predicted $O(\eta^2)$ term
+# (at most {glue:text}`p1_gap_rel:.3f` relative at $\varepsilon = 0.04$). On
+# MNIST (contrastive) the norm of $W$ grows by a factor
+# {glue:text}`p1_growth_mnist:.1e` over the run.
+
+# %% tags=["hide-input"]
 fig, axes = new_figure(ncols=2, width=3.6, height=3.1)
-for ax, name in zip(axes, ["moons", "MNIST"]):
+for ax, name in zip(axes, ["moons", "MNIST"], strict=True):
     S = settings[name, "contrastive"]
-    X = sets[name][0]
-    t = np.arange(0, S["steps"] + 1, 5)
-    s = np.linalg.svd(X @ S["Ws"][t], compute_uv=False)  # singular values of F_t = X W_t
+    t = np.arange(0, S["run"].steps + 1, 5)
+    F_t = sets[name][0] @ S["run"].W[t]  # the embedding of the anchors
+    s = np.linalg.svd(F_t, compute_uv=False)
     for k in range(Z):
-        ax.plot(t, s[:, k] / s[:, 0], color=COLORS[k], label=f"$\\sigma_{k + 1}/\\sigma_1$")
-    mid = t.size // 2
-    c = s[mid, 1] / s[mid, 0] * np.exp(S["rate"] * t[mid])
-    ax.plot(t, c * np.exp(-S["rate"] * t), "k:", lw=1, label="$e^{-2\\eta(\\lambda_2-\\lambda_1)t}$")
-    ax.set(yscale="log", xlabel="gradient-descent step $t$", ylabel="singular value / largest",
-           title=f"{name}, contrastive, linear $f$", ylim=(1e-14, 2))
+        lab = f"$\\sigma_{k + 1}/\\sigma_1$"
+        ax.plot(t, s[:, k] / s[:, 0], color=COLORS[k], label=lab)
+    mid, r = t.size // 2, S["rate"].claimed_rate
+    c = s[mid, 1] / s[mid, 0] * np.exp(r * t[mid])
+    lab = "$e^{-2\\eta(\\lambda_2-\\lambda_1)t}$"
+    ax.plot(t, c * np.exp(-r * t), "k:", lw=1, label=lab)
+    ax.set(yscale="log", xlabel="gradient-descent step $t$",
+           ylabel="singular value / largest", ylim=(1e-14, 2),
+           title=f"{name}, contrastive, linear $f$")  # fmt: skip
     ax.legend(fontsize=7, loc="lower left")
 glue("fig_p1_singular", fig, display=False)
-plt.close(fig)  # shown once, where the caption is, not also below this cell
+plt.close(fig)  # shown once, where the caption is
 
 # %% [markdown]
-# ```{glue:figure} fig_p1_singular
-# :name: fig-p1-singular
+# :::{glue:figure} fig_p1_singular
+# :name: fig-proposition1-singular
+# :alt: Two log-scale panels, moons and MNIST, in which the ratios of the second, third and fourth singular values to the first fall as straight lines over about a thousand gradient-descent steps, the second one parallel to a dotted reference line.
 #
-# Singular values of the embedding $F_t = XW_t$ of the training anchors, divided by the
-# largest one, during gradient descent on the contrastive loss (1) with a linear model
-# ($z = 4$, $\varepsilon = 2\eta|\lambda_1| = 0.04$). Left: lifted two moons ($d = 5$);
-# right: MNIST digits 0 and 1 ($d = 784$). Every ratio falls to rounding level; the
-# dotted line has the predicted slope $2\eta(\lambda_2 - \lambda_1)$ of
-# {prf:ref}`Proposition 1 <prop-collapse>`. The later singular values fall faster, at the rates set by
-# $\lambda_3, \lambda_4$.
-# ```
+# Singular values of the embedding $F_t = XW_t$ of the training anchors, divided
+# by the largest one, during gradient descent on the contrastive loss (1) with a
+# linear model ($z = 4$, $\varepsilon = 2\eta|\lambda_1| = 0.04$). Left: lifted
+# two moons ($d = 5$); right: MNIST digits 0 and 1 ($d = 784$). Look at the
+# second ratio: it is parallel to the dotted line of slope
+# $2\eta(\lambda_2 - \lambda_1)$ of {prf:ref}`Proposition 1 <prop-collapse>`.
+# The later ratios fall faster, at the rates set by $\lambda_3, \lambda_4$.
+# :::
 
 # %% [markdown]
 # ## Check 3: the same collapse in a kernel machine and a wide network
 #
 # Item 1 of {prf:ref}`Proposition 1 <prop-collapse>` needs only the conclusion of
-# {prf:ref}`Lemma 1 <lemma-no-interaction>`. We train three more models on the lifted moons with
-# the contrastive loss and plain gradient descent, from the same kind of random start,
-# and follow the effective rank of the embedding of the anchors $F_t = f_t(X)$
-# ($\exp$ of the entropy of its normalised singular values: $z$ for equal singular
-# values, 1 for rank one):
+# {prf:ref}`Lemma 1 <lemma-no-interaction>`. We train three more models on the
+# lifted moons with the contrastive loss and plain gradient descent
+# ({func}`~ssl_notes.experiments.proposition1.train_embedding`), from the same
+# kind of random start, and follow the effective rank of the embedding of the
+# anchors $F_t = f_t(X)$ ($\exp$ of the entropy of its normalised singular
+# values: $z$ for equal singular values, 1 for rank one):
 #
-# - a kernel machine on $D = 200$ random Fourier features of lengthscale 2 (an explicit
-#   approximation of the Gaussian kernel), for which item 4 predicts collapse onto the
-#   direction $\Phi(X)u_1(C_\varphi)$;
-# - a two-layer tanh network of width {glue:text}`p1_hnet` in the NTK parametrisation,
-#   both layers trained;
+# - a kernel machine on $D = 200$ random Fourier features of lengthscale 2 (an
+#   explicit approximation of the Gaussian kernel), for which item 4 predicts
+#   collapse onto the direction $\Phi(X)u_1(C_\varphi)$;
+# - a two-layer tanh network of width {glue:text}`p1_hnet` in the NTK
+#   parametrisation, both layers trained;
 # - the linear model with a fixed random projector (Remark 3 below).
 #
-# The linear model is trained again alongside, for comparison. For the linear model and
-# the kernel machine the learning rate is chosen so that the predicted decay of
-# $\sigma_2/\sigma_1$ over the 300 steps is $e^{-20}$; the network uses $\eta = 0.1$.
+# The linear model is trained again alongside, for comparison. For the linear
+# model and the kernel machine the learning rate is chosen so that the predicted
+# decay of $\sigma_2/\sigma_1$ over the 300 steps is $e^{-20}$; the network uses
+# $\eta = 0.1$.
 #
-# **The criterion.** If the singular values of $F$ are $\sigma_1$ and $r\sigma_1$ with $r$
-# small, the effective rank is $1 + r(1 - \log r) + O(r^2)$; we call the embedding
-# collapsed when the effective rank is below 1.01, i.e. when $\sigma_2/\sigma_1$ is
-# below about $10^{-3}$, and assert it at the end of training. For the kernel machine we
-# also assert that the learned direction is the predicted one: the angle between the
-# top left singular vector of $F$ and $\Phi(X)u_1(C_\varphi)$ is below $10^{-3}$ radians
-# (it decays like $\sigma_2/\sigma_1$).
+# **The criterion.** If the singular values of $F$ are $\sigma_1$ and
+# $r\sigma_1$ with $r$ small, the effective rank is $1 + r(1 - \log r) +
+# O(r^2)$; we call the embedding collapsed when the effective rank is below
+# 1.01, i.e. when $\sigma_2/\sigma_1$ is below about $10^{-3}$, and assert it at
+# the end of training. For the kernel machine we also assert that the learned
+# direction is the predicted one: the angle between the top left singular vector
+# of $F$ and $\Phi(X)u_1(C_\varphi)$ is below $10^{-3}$ radians (it decays like
+# $\sigma_2/\sigma_1$).
 
 # %%
 X, Xp, Xn = sets["moons"]
-At = [torch.as_tensor(M, device=device) for M in (X, Xp, Xn)]
-Om, b = kernels.rff_weights(X.shape[1], 200, lengthscale=2.0, rng=rng)
-phi = lambda A: kernels.rff_features(A, Om, b)
-C_phi = losses.contrastive_matrix(phi(X), phi(Xp), phi(Xn))
-lam_phi, Q_phi = np.linalg.eigh(C_phi)
-glue("p1_hnet", int(H_NET), display=False)
+Om, b = kernels.rff_weights(5, 200, lengthscale=2.0, rng=rng)
+phi = lambda A: kernels.rff_features(A, Om, b)  # noqa: E731
+lam_phi, Q_phi = np.linalg.eigh(p1.loss_matrix(phi(X), phi(Xp), phi(Xn)))
+glue("p1_hnet", H_NET, display=False)
 
 
-def train_model(model, loss_name, lr, steps, kernel_every=None):
-    """Plain gradient descent; effective rank and singular values of f(X) at every step.
-
-    With kernel_every = k, also the tangent kernel on 12 anchors every k steps: its relative
-    change since the start and its off-diagonal / diagonal block ratio.
-    """
-    loss_fn = {
-        "contrastive": lambda: losses.contrastive_loss(model, *At),
-        "spectral": lambda: losses.spectral_contrastive_loss(model, At[0], At[1]),
-    }[loss_name]
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    eranks, svs, kern = [], [], []
-    for t in range(steps + 1):
-        with torch.no_grad():
-            F_t = model(At[0]).cpu().numpy()
-        eranks.append(metrics.effective_rank(F_t))
-        svs.append(np.linalg.svd(F_t, compute_uv=False))
-        if kernel_every and t % kernel_every == 0:
-            K_t = ntk.empirical_ntk(model, sets["moons"][0][:12])
-            K_0 = K_t if t == 0 else K_0
-            kern.append((t, np.linalg.norm(K_t - K_0) / np.linalg.norm(K_0), ntk.block_ratio(K_t)))
-        if t < steps:
-            opt.zero_grad()
-            loss_fn().backward()
-            opt.step()
-    return np.array(eranks), np.array(svs), F_t, np.array(kern)
+def fresh(kind):  # the same seeded start for both losses
+    g = np.random.default_rng([SEED, 1])
+    return p1.seeded_model(kind, 5, Z, g, H_NET, phi, device=device)
 
 
-def fresh(kind, seed):
-    """The models of this section, from a seeded random start (same start for both losses)."""
-    g = np.random.default_rng([SEED, seed])
-    if kind == "linear":
-        return ntk.feature_model(g.standard_normal((5, Z)) / np.sqrt(5)).to(device)
-    if kind == "kernel":
-        return ntk.feature_model(g.standard_normal((200, Z)), phi).to(device)
-    return models.two_layer_net(5, H_NET, Z, "tanh", init="gaussian", rng=g, device=device)
+# learning rates for a predicted decay e^{-20} of sigma_2/sigma_1
+lam_lin = np.linalg.eigvalsh(settings["moons", "contrastive"]["C"])
+LR = {"network": 0.1}
+for kind, lam in [("linear", lam_lin), ("kernel", lam_phi)]:
+    LR[kind] = 20 / (2 * (lam[1] - lam[0]) * T_NONLINEAR)
 
-
-# linear and kernel: learning rates for a predicted decay e^{-20} of sigma_2/sigma_1 in T steps
-lam_lin = settings["moons", "contrastive"]["lam"]
-LR = {"linear": 20 / (2 * (lam_lin[1] - lam_lin[0]) * T_NONLINEAR),
-      "kernel": 20 / (2 * (lam_phi[1] - lam_phi[0]) * T_NONLINEAR), "network": 0.1}
+# %%
 runs = {}
 for kind in ["linear", "kernel", "network"]:
-    runs[kind, "contrastive"] = train_model(fresh(kind, 1), "contrastive", LR[kind], T_NONLINEAR,
-                                            kernel_every=25 if kind == "network" else None)
-    er, sv, F_end, _ = runs[kind, "contrastive"]
-    print(f"{kind:8s} contrastive: effective rank {er[0]:.3f} -> {er[-1]:.5f} (collapsed below 1.01), "
-          f"sigma2/sigma1 = {sv[-1, 1] / sv[-1, 0]:.1e}")
-    assert er[-1] < 1.01
-kern = runs["network", "contrastive"][3]
-er_net = runs["network", "contrastive"][0]
-t_lazy = int(kern[np.argmax(kern[:, 1] > 0.1), 0])  # first recorded step where the kernel moved by 10 %
-t_coll = int(np.argmax(er_net < 1.01))  # first step with the embedding collapsed
-i_coll = int(np.argmax(kern[:, 0] >= t_coll))  # first kernel checkpoint from then on
-for t, move, ratio_t in kern[: i_coll + 1: 2]:
-    print(f"network, step {int(t):3d}: effective rank {er_net[int(t)]:.3f}, tangent kernel moved by {move:.1e} "
-          f"(relative), off-diagonal / diagonal blocks {ratio_t:.3f}")
-glue("p1_t_lazy", t_lazy, display=False)
-glue("p1_erank_lazy", float(er_net[t_lazy]), display=False)
-sv_net = runs["network", "contrastive"][1]
-glue("p1_ratio_start", float(kern[0, 2]), display=False)
-glue("p1_t_coll", t_coll, display=False)
-glue("p1_t_coll_ck", int(kern[i_coll, 0]), display=False)
-glue("p1_ratio_coll", float(kern[i_coll, 2]), display=False)
-glue("p1_ntk_move", float(kern[i_coll, 1]), display=False)
-glue("p1_net_growth", float(sv_net[t_coll, 0] / sv_net[0, 0]), display=False)
-direction = phi(X) @ Q_phi[:, 0]
-angle = metrics.subspace_distance(np.linalg.svd(runs["kernel", "contrastive"][2], full_matrices=False)[0][:, :1], direction[:, None])
-print(f"kernel: angle between the learned direction and Phi(X) u_1(C_phi) = {angle:.1e} rad (tolerance 1e-3)")
+    every = 25 if kind == "network" else 0
+    runs[kind, "contrastive"] = run = p1.train_embedding(
+        fresh(kind), "contrastive", X, Xp, Xn, LR[kind], T_NONLINEAR,
+        kernel_every=every, X_kernel=X[:12],
+    )  # fmt: skip
+    print(
+        f"{kind:8s}: effective rank {run.erank[0]:.3f} -> "
+        f"{run.erank[-1]:.5f}, sigma2/sigma1 = {run.final_ratio:.1e}"
+    )
+    assert run.erank[-1] < 1.01
+    glue(f"p1_erank0_{kind}", float(run.erank[0]), display=False)
+    glue(f"p1_erank_{kind}", float(run.erank[-1]), display=False)
+U_F = np.linalg.svd(runs["kernel", "contrastive"].F, full_matrices=False)[0]
+u_pred = phi(X) @ Q_phi[:, :1]
+angle = metrics.subspace_distance(U_F[:, :1], u_pred)
+print(f"kernel: angle to Phi(X) u_1(C_phi) {angle:.1e} rad (tol 1e-3)")
 assert angle < 1e-3
 glue("p1_kernel_angle", float(angle), display=False)
-for kind in ["linear", "kernel", "network"]:
-    glue(f"p1_erank0_{kind}", float(runs[kind, "contrastive"][0][0]), display=False)
-    glue(f"p1_erank_{kind}", float(runs[kind, "contrastive"][0][-1]), display=False)
 
 # %% [markdown]
-# All three collapse: the effective rank falls from {glue:text}`p1_erank0_kernel:.2f`
-# to {glue:text}`p1_erank_kernel:.4f` for the kernel machine and from
-# {glue:text}`p1_erank0_network:.2f` to {glue:text}`p1_erank_network:.4f` for the
-# network, and the kernel machine ends within {glue:text}`p1_kernel_angle:.0e` radians of
-# the direction predicted from $C_\varphi$.
-#
-# The network needs a caveat. {prf:ref}`Proposition 1 <prop-collapse>` covers it through
-# {prf:ref}`Lemma 1 <lemma-no-interaction>` *along training*, i.e. as long as its tangent
-# kernel stays close to the initial one, where the off-diagonal blocks are small
-# ({glue:text}`p1_ratio_start:.3f` of the diagonal ones at this width). But the loss is
-# unbounded below and the outputs grow without limit, so the kernel cannot stay fixed:
-# it has moved by more than 10 % by step {glue:text}`p1_t_lazy` (effective rank then
-# {glue:text}`p1_erank_lazy:.2f`). The embedding is collapsed (effective rank below 1.01)
-# from step {glue:text}`p1_t_coll` on, after its largest singular value has grown by a
-# factor {glue:text}`p1_net_growth:.1e`; at step {glue:text}`p1_t_coll_ck` the kernel
-# has moved by a relative {glue:text}`p1_ntk_move:.0e` and its off-diagonal blocks are
-# {glue:text}`p1_ratio_coll:.2f` of the diagonal ones. The collapse of the network is
-# complete in this experiment, but only its early phase is covered by the argument; the
-# rest is an observation, not a consequence of the proposition.
+# All three collapse: the effective rank falls from
+# {glue:text}`p1_erank0_kernel:.2f` to {glue:text}`p1_erank_kernel:.4f` for the
+# kernel machine and from {glue:text}`p1_erank0_network:.2f` to
+# {glue:text}`p1_erank_network:.4f` for the network, and the kernel machine ends
+# within {glue:text}`p1_kernel_angle:.0e` radians of the direction predicted
+# from $C_\varphi$. For the network we also follow its tangent kernel on 12
+# anchors: how far it has moved from the start, and how large its off-diagonal
+# blocks are.
+
+# %%
+net_run = runs["network", "contrastive"]
+ks, moved = net_run.kernel_steps, net_run.kernel_move
+t_lazy = int(ks[np.argmax(moved > 0.1)])  # the kernel has moved by 10 %
+t_coll = int(np.argmax(net_run.erank < 1.01))  # the embedding collapsed
+i_coll = int(np.argmax(ks >= t_coll))  # first kernel checkpoint from then
+print("step  effective rank  kernel moved  off-diag / diag")
+for i in range(0, i_coll + 1, 2):
+    print(
+        f"{ks[i]:4d}  {net_run.erank[ks[i]]:14.3f}  {moved[i]:12.1e}  "
+        f"{net_run.kernel_ratio[i]:15.3f}"
+    )
+sv_net = net_run.sv[:, 0]
+glue("p1_t_lazy", t_lazy, display=False)
+glue("p1_erank_lazy", float(net_run.erank[t_lazy]), display=False)
+glue("p1_ratio_start", float(net_run.kernel_ratio[0]), display=False)
+glue("p1_t_coll", t_coll, display=False)
+glue("p1_t_coll_ck", int(ks[i_coll]), display=False)
+glue("p1_ratio_coll", float(net_run.kernel_ratio[i_coll]), display=False)
+glue("p1_ntk_move", float(moved[i_coll]), display=False)
+glue("p1_net_growth", float(sv_net[t_coll] / sv_net[0]), display=False)
+
+# %% [markdown]
+# The network needs a caveat. {prf:ref}`Proposition 1 <prop-collapse>` covers it
+# through {prf:ref}`Lemma 1 <lemma-no-interaction>` *along training*, i.e. as
+# long as its tangent kernel stays close to the initial one, where the
+# off-diagonal blocks are small ({glue:text}`p1_ratio_start:.3f` of the diagonal
+# ones at this width). But the loss is unbounded below and the outputs grow
+# without limit, so the kernel cannot stay fixed: it has moved by more than 10 %
+# by step {glue:text}`p1_t_lazy` (effective rank then
+# {glue:text}`p1_erank_lazy:.2f`). The embedding is collapsed (effective rank
+# below 1.01) from step {glue:text}`p1_t_coll` on, after its largest singular
+# value has grown by a factor {glue:text}`p1_net_growth:.1e`; at step
+# {glue:text}`p1_t_coll_ck` the kernel has moved by a relative
+# {glue:text}`p1_ntk_move:.0e` and its off-diagonal blocks are
+# {glue:text}`p1_ratio_coll:.2f` of the diagonal ones. The collapse of the
+# network is complete in this experiment, but only its early phase is covered by
+# the argument; the rest is an observation, not a consequence of the
+# proposition.
 #
 # ## Remark 3: a fixed projector does not help
 #
@@ -622,65 +630,52 @@ for kind in ["linear", "kernel", "network"]:
 # :nonumber:
 #
 # Let $f(x) = P^\top W^\top x$ with $W\in\mathbb{R}^{d\times q}$ trained and
-# $P\in\mathbb{R}^{q\times z}$ fixed, and write $PP^\top = \sum_a q_a r_ar_a^\top$
-# (eigen-decomposition, $q_a \ge 0$). The loss is $\operatorname{Tr}(P^\top W^\top CWP)$,
-# so $\dot W = -2\eta\,CW PP^\top$ and
+# $P\in\mathbb{R}^{q\times z}$ fixed, and write
+# $PP^\top = \sum_a q_a r_ar_a^\top$ (eigen-decomposition, $q_a \ge 0$). The
+# loss is $\operatorname{Tr}(P^\top W^\top CWP)$, so
+# $\dot W = -2\eta\,CW PP^\top$ and
 #
 # $$
-# W(t) = \sum_a \exp(-2\eta q_a C t)\,W(0)\,r_ar_a^\top,\qquad
-# W_t = \sum_a (I - 2\eta q_a C)^t\,W_0\,r_ar_a^\top \text{ for gradient descent.}
+# \begin{aligned}
+# W(t) &= \sum_a \exp(-2\eta q_a C t)\,W(0)\,r_ar_a^\top,\\
+# W_t &= \sum_a (I - 2\eta q_a C)^t\,W_0\,r_ar_a^\top
+# \quad\text{for gradient descent.}
+# \end{aligned}
 # $$
 #
-# Each direction $W r_a$ with $q_a > 0$ follows the flow of Proposition 1 with time
-# rescaled by $q_a$, so it collapses onto $u_1$; the directions with $q_a = 0$ do not
-# move but are invisible through $P$. Hence $WP$ and the embedding collapse to rank one.
+# Each direction $W r_a$ with $q_a > 0$ follows the flow of Proposition 1 with
+# time rescaled by $q_a$, so it collapses onto $u_1$; the directions with
+# $q_a = 0$ do not move but are invisible through $P$. Hence $WP$ and the
+# embedding collapse to rank one.
 # :::
 #
-# The paper phrases this as "all components of $W^\top x$ have identical dynamics". That
-# is true only up to the time rescaling by $q_a$, and only in the eigenbasis of
-# $PP^\top$: in the original coordinates the components of $W^\top x$ are coupled
-# through $PP^\top$ unless $PP^\top$ is a multiple of the identity, which a $q\times z$
-# matrix with $q > z$ cannot achieve. The conclusion, collapse, is unaffected. We check
-# the closed form for gradient descent to rounding (a few hundred products of
-# well-conditioned matrices: relative $10^{-12}$) and the collapse, with $q = 8$ and a
-# Gaussian $P$.
+# The paper phrases this as "all components of $W^\top x$ have identical
+# dynamics". That is true only up to the time rescaling by $q_a$, and only in the
+# eigenbasis of $PP^\top$: in the original coordinates the components of
+# $W^\top x$ are coupled through $PP^\top$ unless $PP^\top$ is a multiple of the
+# identity, which a $q\times z$ matrix with $q > z$ cannot achieve. The
+# conclusion, collapse, is unaffected. We check the closed form for gradient
+# descent to rounding (a few hundred products of well-conditioned matrices:
+# relative $10^{-12}$) and the collapse, with $q = 8$ and a Gaussian $P$
+# ({func}`~ssl_notes.experiments.proposition1.projector_check`).
 
 # %%
-q_dim = 8
 gP = np.random.default_rng([SEED, 3])
-P = gP.standard_normal((q_dim, Z)) / np.sqrt(q_dim)
-W0_P = gP.standard_normal((5, q_dim)) / np.sqrt(5)
-projected = ntk.feature_model(W0_P, None).to(device)
-proj_model = lambda A: projected(A) @ torch.as_tensor(P, device=device)
-opt = torch.optim.SGD(projected.parameters(), lr=LR["linear"])
-er_P = []
-for t in range(T_NONLINEAR + 1):
-    with torch.no_grad():
-        er_P.append(metrics.effective_rank(proj_model(At[0]).cpu().numpy()))
-    if t < T_NONLINEAR:
-        opt.zero_grad()
-        losses.contrastive_loss(proj_model, *At).backward()
-        opt.step()
-qa, ra = np.linalg.eigh(P @ P.T)
-C_m = settings["moons", "contrastive"]["C"]
-closed = sum(np.linalg.matrix_power(np.eye(5) - 2 * LR["linear"] * q * C_m, T_NONLINEAR) @ W0_P @ np.outer(r, r)
-             for q, r in zip(qa, ra.T))
-W_end = projected.W.detach().cpu().numpy()
-err_P = np.linalg.norm(W_end - closed) / np.linalg.norm(closed)
-print(f"fixed projector: closed form vs gradient descent, relative difference {err_P:.1e} (tolerance 1e-12)")
-print(f"fixed projector: effective rank {er_P[0]:.3f} -> {er_P[-1]:.5f} (collapsed below 1.01)")
-assert err_P < 1e-12 and er_P[-1] < 1.01
-runs["projector", "contrastive"] = (np.array(er_P), None, None, None)
-with torch.no_grad():
-    s_P = np.linalg.svd(proj_model(At[0]).cpu().numpy(), compute_uv=False)
-glue("p1_collapse_ratio", float(max(s_P[1] / s_P[0], *(runs[k, "contrastive"][1][-1, 1] / runs[k, "contrastive"][1][-1, 0]
-                                                     for k in ["kernel", "network"]))), display=False)
-glue("p1_erank_proj", float(er_P[-1]), display=False)
-glue("p1_err_proj", float(err_P), display=False)
+P = gP.standard_normal((8, Z)) / np.sqrt(8)
+W0_P = gP.standard_normal((5, 8)) / np.sqrt(5)
+proj = p1.projector_check(X, Xp, Xn, W0_P, P, LR["linear"], T_NONLINEAR)
+print(f"closed form vs gradient descent: {proj.error:.1e} (tol 1e-12)")
+print(f"effective rank {proj.erank[0]:.3f} -> {proj.erank[-1]:.5f}")
+assert proj.passed and proj.erank[-1] < 1.01
+finals = [runs[k, "contrastive"].final_ratio for k in ["kernel", "network"]]
+glue("p1_collapse_ratio", max(proj.final_ratio, *finals), display=False)
+glue("p1_erank_proj", float(proj.erank[-1]), display=False)
+glue("p1_err_proj", float(proj.error), display=False)
 
 # %% [markdown]
-# The closed form holds to {glue:text}`p1_err_proj:.0e` and the embedding through the
-# fixed projector collapses to effective rank {glue:text}`p1_erank_proj:.4f`.
+# The closed form holds to {glue:text}`p1_err_proj:.0e` and the embedding
+# through the fixed projector collapses to effective rank
+# {glue:text}`p1_erank_proj:.4f`.
 #
 # ## Where it breaks: a loss that couples the output dimensions
 #
@@ -688,106 +683,207 @@ glue("p1_err_proj", float(err_P), display=False)
 # :label: rem-coupled-losses
 # :nonumber:
 #
-# The collapse comes from the loss being a sum over output dimensions of the same
-# functional of $f_k$. The spectral contrastive loss {cite}`haochen2021spectral`,
+# The collapse comes from the loss being a sum over output dimensions of the
+# same functional of $f_k$. The spectral contrastive loss
+# {cite}`haochen2021spectral`,
 #
 # $$
-# L_{sc}(f) = -\frac2n\sum_i f(x_i)^\top f(x_i^+) + \frac{1}{n(n-1)}\sum_{i\ne j}
-# \big(f(x_i)^\top f(x_j^+)\big)^2 ,
+# L_{sc}(f) = -\frac2n\sum_i f(x_i)^\top f(x_i^+) + \frac{1}{n(n-1)}
+# \sum_{i\ne j}\big(f(x_i)^\top f(x_j^+)\big)^2 ,
 # $$
 #
-# is not of that form: $(\sum_k f_k(x)f_k(x'))^2$ contains the products $f_kf_l$ with
-# $k\ne l$, and its gradient for output $k$ involves all the other outputs. For a linear
-# model, its population version is
-# $-2\operatorname{Tr}(M^\top S M) + \operatorname{Tr}(M^\top\Sigma MM^\top\Sigma M)$ with
-# $S = \mathbb{E}[x x^{+\top}]$ (symmetrised) and $\Sigma = \mathbb{E}[xx^\top]$, which is
-# bounded below. With $N = \Sigma^{1/2}M$ and $\tilde S = \Sigma^{-1/2}S\Sigma^{-1/2}$ it
-# equals $\|NN^\top - \tilde S\|_F^2 - \|\tilde S\|_F^2$, so its minimisers make $NN^\top$
-# the best rank-$z$ approximation of $\tilde S$: $F^\top F/n \approx M^\top\Sigma M =
-# N^\top N$ has as eigenvalues the $z$ largest generalised eigenvalues $\mu_k$ of
-# $(S, \Sigma)$ (when positive), close to 1 for small augmentations: a well-spread,
-# full-rank embedding.
+# is not of that form: $(\sum_k f_k(x)f_k(x'))^2$ contains the products
+# $f_kf_l$ with $k\ne l$, and its gradient for output $k$ involves all the other
+# outputs. For a linear model, its population version is
+# $-2\operatorname{Tr}(M^\top S M) + \operatorname{Tr}(M^\top\Sigma MM^\top\Sigma
+# M)$ with $S = \mathbb{E}[x x^{+\top}]$ (symmetrised) and
+# $\Sigma = \mathbb{E}[xx^\top]$, which is bounded below. With
+# $N = \Sigma^{1/2}M$ and $\tilde S = \Sigma^{-1/2}S\Sigma^{-1/2}$ it equals
+# $\|NN^\top - \tilde S\|_F^2 - \|\tilde S\|_F^2$, so its minimisers make
+# $NN^\top$ the best rank-$z$ approximation of $\tilde S$:
+# $F^\top F/n \approx M^\top\Sigma M = N^\top N$ has as eigenvalues the $z$
+# largest generalised eigenvalues $\mu_k$ of $(S, \Sigma)$ (when positive),
+# close to 1 for small augmentations: a well-spread, full-rank embedding.
 # :::
 #
 # (The paper also argues, from the analysis of InfoNCE for linear models in
-# {cite}`liu2023landscape`, that InfoNCE behaves like (1) and collapses in the same way;
-# we do not check that here.) We train the same three
-# models from the *same* initial weights with $L_{sc}$ instead of $L_c$ and assert that
-# the embedding does not collapse: effective rank above $z - 0.5$ and
+# {cite}`liu2023landscape`, that InfoNCE behaves like (1) and collapses in the
+# same way; we do not check that here.) We train the same three models from the
+# *same* initial weights with $L_{sc}$ instead of $L_c$ and assert that the
+# embedding does not collapse: effective rank above $z - 0.5$ and
 # $\sigma_z/\sigma_1 > 0.5$ at the end, against an effective rank below 1.01 and
-# $\sigma_2/\sigma_1 < 10^{-3}$ under $L_c$; the thresholds sit far below the value
-# $\sqrt{\mu_z/\mu_1}$ (close to 1) of a minimiser and far above the collapsed value 0.
-# For the linear model we print the predicted $\sqrt{\mu_k}$ next to the measured
-# $\sigma_k(F)/\sqrt n$.
+# $\sigma_2/\sigma_1 < 10^{-3}$ under $L_c$; the thresholds sit far below the
+# value $\sqrt{\mu_z/\mu_1}$ (close to 1) of a minimiser and far above the
+# collapsed value 0. For the linear model we print the predicted $\sqrt{\mu_k}$
+# ({func}`~ssl_notes.experiments.proposition1.spectral_targets`) next to the
+# measured $\sigma_k(F)/\sqrt n$.
 
 # %%
 LR_SC = {"linear": LR["linear"], "kernel": 0.3, "network": 0.1}
 for kind in ["linear", "kernel", "network"]:
-    runs[kind, "spectral"] = train_model(fresh(kind, 1), "spectral", LR_SC[kind], T_NONLINEAR)
-    er, sv, _, _ = runs[kind, "spectral"]
-    print(f"{kind:8s} spectral contrastive: effective rank {er[0]:.3f} -> {er[-1]:.3f}, "
-          f"sigma_z/sigma_1 = {sv[-1, -1] / sv[-1, 0]:.3f} (must exceed {Z - 0.5} and 0.5)")
-    assert er[-1] > Z - 0.5 and sv[-1, -1] / sv[-1, 0] > 0.5
-    glue(f"p1_sc_erank_{kind}", float(er[-1]), display=False)
-n_m = X.shape[0]
-S_pos = (X.T @ Xp + Xp.T @ X) / (2 * n_m)
-Sigma = (X.T @ X + Xp.T @ Xp) / (2 * n_m)
-mu = scipy.linalg.eigh(S_pos, Sigma, eigvals_only=True)[::-1][:Z]
-print("linear, spectral: sigma_k(F)/sqrt(n) =", np.round(runs["linear", "spectral"][1][-1] / np.sqrt(n_m), 3),
-      " predicted sqrt(mu_k) =", np.round(np.sqrt(mu), 3))
+    runs[kind, "spectral"] = run = p1.train_embedding(
+        fresh(kind), "spectral", X, Xp, Xn, LR_SC[kind], T_NONLINEAR
+    )
+    spread = run.sv[-1, -1] / run.sv[-1, 0]
+    print(
+        f"{kind:8s}: effective rank {run.erank[0]:.3f} -> "
+        f"{run.erank[-1]:.3f}, sigma_z/sigma_1 = {spread:.3f}"
+    )
+    assert run.erank[-1] > Z - 0.5 and spread > 0.5
+    glue(f"p1_sc_erank_{kind}", float(run.erank[-1]), display=False)
+measured = runs["linear", "spectral"].sv[-1] / np.sqrt(X.shape[0])
+print("linear: sigma_k(F)/sqrt(n) =", np.round(measured, 3))
+print(
+    "        predicted sqrt(mu_k) =",
+    np.round(p1.spectral_targets(X, Xp, Z), 3),
+)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = new_figure(width=6.4, height=3.3)
-styles = {"linear": COLORS[0], "kernel": COLORS[1], "network": COLORS[2], "projector": COLORS[3]}
-for (kind, loss_name), (er, _, _, _) in runs.items():
-    ls = "-" if loss_name == "contrastive" else "--"
-    label = f"{kind}, " + ("$L_c$" if loss_name == "contrastive" else "spectral $L_{sc}$")
+curves = {kind_loss: r.erank for kind_loss, r in runs.items()}
+curves["projector", "contrastive"] = proj.erank
+for (kind, loss), er in curves.items():
+    color = COLORS[["linear", "kernel", "network", "projector"].index(kind)]
+    name = "$L_c$" if loss == "contrastive" else "spectral $L_{sc}$"
+    label = f"{kind}, {name}"
     if kind == "projector":
         label = "linear + fixed projector, $L_c$"
-    ax.plot(np.arange(er.size), er, ls, color=styles[kind], label=label)
+    ls = "-" if loss == "contrastive" else "--"
+    ax.plot(np.arange(er.size), er, ls, color=color, label=label)
 ax.axhline(1.01, color="k", lw=0.6, ls=":")
-ax.set(xlabel="gradient-descent step $t$", ylabel="effective rank of $f(X)$", ylim=(0.9, Z + 0.1),
-       title="lifted two moons, $z = 4$")
+ax.set(
+    xlabel="gradient-descent step $t$",
+    ylim=(0.9, Z + 0.1),
+    ylabel="effective rank of $f(X)$",
+    title="lifted two moons, $z = 4$",
+)
 ax.legend(fontsize=7, ncol=2, loc="center right")
 glue("fig_p1_erank", fig, display=False)
-plt.close(fig)  # shown once, where the caption is, not also below this cell
+plt.close(fig)  # shown once, where the caption is
 
 # %% [markdown]
-# ```{glue:figure} fig_p1_erank
-# :name: fig-p1-erank
+# :::{glue:figure} fig_p1_erank
+# :name: fig-proposition1-erank
+# :alt: Effective rank against gradient-descent step for seven runs: the four solid curves (contrastive loss) fall to one, the three dashed curves (spectral contrastive loss) rise to four.
 #
-# Effective rank of the embedding of the anchors during plain gradient descent on the
-# lifted two moons ($z = 4$). Solid: the contrastive loss (1) for a linear model, a
-# kernel machine on random Fourier features, a two-layer tanh network in the NTK
-# parametrisation, and a linear model behind a fixed random projector: all collapse to
-# rank one (dotted line: the threshold 1.01). Dashed: the spectral contrastive loss from
-# the same initial weights keeps the embedding full rank (final effective ranks
+# Effective rank of the embedding of the anchors during plain gradient descent
+# on the lifted two moons ($z = 4$). Solid: the contrastive loss (1) for a
+# linear model, a kernel machine on random Fourier features, a two-layer tanh
+# network in the NTK parametrisation, and a linear model behind a fixed random
+# projector: all fall to rank one (dotted line: the threshold 1.01). Dashed:
+# the spectral contrastive loss from the same initial weights keeps the
+# embedding full rank (final effective ranks
 # {glue:text}`p1_sc_erank_linear:.2f`, {glue:text}`p1_sc_erank_kernel:.2f`,
 # {glue:text}`p1_sc_erank_network:.2f`).
-# ```
+# :::
+
+# %% [markdown]
+# ## Exercises
+#
+# :::{exercise} Only the diagonal blocks
+# :label: ex-proposition1-diagonal
+#
+# Item 1 replaces the tangent-kernel blocks $\Theta_{kl}$ by $K1\{k = l\}$. Drop
+# the off-diagonal blocks from (5) and compare with autograd for the linear model
+# and for tanh networks of widths 16 and 1024. Which is exact, and how does the
+# error of the network shrink with the width?
+# :::
+#
+# :::{solution-start} ex-proposition1-diagonal
+# :class: dropdown
+# :::
+#
+# For the linear model the off-diagonal blocks vanish identically, so nothing
+# changes. For a network they are of order $h^{-1/2}$
+# ({prf:ref}`Lemma 1 <lemma-no-interaction>`), so the relative error of the
+# diagonal formula should fall by about $\sqrt{1024/16} = 8$.
+
+# %%
+lin_net = ntk.feature_model(W_toy).to(device)
+args = (Xa, Xpos, Xneg, X_eval, 0.1)
+exact = p1.output_velocity_check(lin_net, "contrastive", *args, True)
+print(f"linear model, diagonal blocks only: {exact.error:.1e}")
+assert exact.passed
+err_h = {}
+for h in [16, 1024]:
+    net_h = p1.seeded_model("network", 5, 3, SEED, h, device=device)
+    chk = p1.output_velocity_check(net_h, "contrastive", *args, True)
+    err_h[h] = chk.error
+    print(f"tanh network, width {h:4d}: {chk.error:.1e}")
+assert not chk.passed and err_h[1024] < err_h[16] / 3
+
+# %% [markdown]
+# The linear model is exact to rounding; for the network the diagonal formula is
+# an approximation whose error falls by about the predicted factor between the
+# two widths.
+#
+# :::{solution-end}
+# :::
+#
+# :::{exercise} A large step: gradient descent is not the flow
+# :label: ex-proposition1-large-step
+#
+# Repeat Check 2 on the moons (contrastive) with $\varepsilon = 0.2$. Does the
+# fitted slope still match the rate $\log(g_1/g_2)$ of gradient descent? Does it
+# match the flow's rate $2\eta(\lambda_2 - \lambda_1)$ within the same
+# tolerance?
+# :::
+#
+# :::{solution-start} ex-proposition1-large-step
+# :class: dropdown
+# :::
+#
+# The relative gap between the two rates is about $\eta|\lambda_1 + \lambda_2|$,
+# five times larger than at $\varepsilon = 0.04$, while the tolerance of the fit
+# does not grow with $\eta$: the fit must pick the gradient-descent rate and
+# reject the flow's.
+
+# %%
+S = settings["moons", "contrastive"]
+big = p1.collapse_run(S["C"], S["W0"], eps=0.2, decay=28.0)
+flow_rate = 2 * big.eta * (big.lam[1] - big.lam[0])
+chk = p1.rate_check(big, flow_rate)
+off = abs(chk.slope / flow_rate - 1)
+print(f"fit vs GD rate {chk.fit_error:.1e}, vs flow rate {off:.1e}")
+print(f"tolerance {chk.fit_tol:.1e}")
+assert chk.passed and off > chk.fit_tol
+
+# %% [markdown]
+# The fitted slope is the gradient-descent rate to within the tolerance and
+# misses the flow's rate by far more: at this step size the $O(\eta)$ gap of
+# Check 2 is resolved by the fit itself, and the Taylor expansion of the gap
+# still holds.
+#
+# :::{solution-end}
+# :::
 
 # %% [markdown]
 # ## What we learned
 #
-# - Gradient flow on the losses (1) and (2) moves every output through the tangent
-#   kernel blocks, eqs. (4) and (5) (checked to {glue:text}`p1_err45:.0e`); once the
-#   blocks are diagonal with a common kernel ({prf:ref}`Lemma 1 <lemma-no-interaction>`), every
-#   output follows the same linear equation.
-# - For a linear model $W(t) = \exp(-2\eta Ct)W(0)$; gradient descent tracks it with an
-#   error of order $\eta$ (smallest measured order {glue:text}`p1_order_min:.3f`,
-#   against {glue:text}`p1_order_pred:.3f` predicted at second order). $\sigma_2/\sigma_1$ decays at exactly the rate
-#   $2\eta(\lambda_2 - \lambda_1)$, within explicit bands at every step and within
-#   {glue:text}`p1_rate_err_max:.3f` for the fitted rate, on the lifted moons and on
-#   MNIST, contrastive and non-contrastive; $\|W\|$ diverges since $\lambda_1 < 0$.
+# - Gradient flow on the losses (1) and (2) moves every output through the
+#   tangent kernel blocks, eqs. (4) and (5) (checked to
+#   {glue:text}`p1_err45:.0e`); once the blocks are diagonal with a common kernel
+#   ({prf:ref}`Lemma 1 <lemma-no-interaction>`), every output follows the same
+#   linear equation.
+# - For a linear model $W(t) = \exp(-2\eta Ct)W(0)$; gradient descent tracks it
+#   with an error of order $\eta$ (smallest measured order
+#   {glue:text}`p1_order_min:.3f`, against {glue:text}`p1_order_pred:.3f`
+#   predicted at second order). $\sigma_2/\sigma_1$ stays within explicit bands
+#   at every step and decays at exactly the gradient-descent rate
+#   $\log\frac{1 - 2\eta\lambda_1}{1 - 2\eta\lambda_2}$ (fitted to within
+#   {glue:text}`p1_rate_err_max:.3f`), which is the flow's rate
+#   $2\eta(\lambda_2 - \lambda_1)$ up to $O(\eta^2)$ per step, on the lifted moons
+#   and on MNIST, contrastive and non-contrastive; $\|W\|$ diverges since
+#   $\lambda_1 < 0$.
 # - A kernel machine, a wide network and a linear model behind a fixed projector
-#   collapse too (final $\sigma_2/\sigma_1$ at most {glue:text}`p1_collapse_ratio:.0e`),
-#   the network although its tangent kernel does not stay fixed; the paper's
-#   "identical dynamics" for the projector holds only after rescaling time by the
-#   eigenvalues of $PP^\top$.
-# - The spectral contrastive loss, whose quadratic term couples the outputs, does not
-#   collapse from the same starting points: the remedy has to couple the output
-#   dimensions, as the constraints of the following chapters do.
+#   collapse too (final $\sigma_2/\sigma_1$ at most
+#   {glue:text}`p1_collapse_ratio:.0e`), the network although its tangent kernel
+#   does not stay fixed; the paper's "identical dynamics" for the projector holds
+#   only after rescaling time by the eigenvalues of $PP^\top$.
+# - The spectral contrastive loss, whose quadratic term couples the outputs, does
+#   not collapse from the same starting points: the remedy has to couple the
+#   output dimensions, as the constraints of the following chapters do.
 
 # %% tags=["remove-cell"]
-# Reached only when every check above passed; the results overview page shows it.
+# Reached only when every check above passed; the results overview shows it.
 glue("checks_status", "passed", display=False)
