@@ -276,7 +276,9 @@ glue("p2_lam1", float(lam[0]), display=False)
 # {func}`~ssl_notes.experiments.proposition2.two_layer_collapse` runs 1000 steps from
 # each start and {func}`~ssl_notes.experiments.proposition2.check_two_layer` asserts
 # the value $c_1^2c_2^2\lambda_1$ and rank one for $M$, $W$ and $V$, each to
-# $10^{-8}$; it also records $\|W_0V_0\|_*/(\|W_0\|_F\|V_0\|_F)\le1$ on the starts.
+# $10^{-8}$. It also checks the inequality $\|WV\|_*\le\|W\|_F\|V\|_F$ of the
+# proof on the random starts, and that the limits attain it:
+# $\|W_KV_K\|_* = c_1c_2$ to $10^{-8}$.
 
 # %%
 h, c1, c2 = 6, 1.0, 2.0
@@ -288,6 +290,7 @@ for name, value in [
     ("sigma_2 / sigma_1 of W", two.ratio_W),
     ("sigma_2 / sigma_1 of V", two.ratio_V),
     ("||W0 V0||_* / ||W0||_F ||V0||_F", two.max_nuclear_ratio),
+    ("| ||W_K V_K||_* / c1 c2 - 1 |", two.nuclear_gap),
 ]:
     print(f"{name:32s} {value:8.2e}")
 assert two.passed

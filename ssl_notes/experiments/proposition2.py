@@ -422,8 +422,12 @@ class TwoLayerSweep:
     max_nuclear_ratio : float
         Largest :math:`\\|W_0V_0\\|_*/(\\|W_0\\|_F\\|V_0\\|_F)` over the starts
         (at most 1, the inequality of item 3).
+    nuclear_gap : float
+        Largest :math:`|\\|W_KV_K\\|_*/(c_1c_2) - 1|` at the end: the minimisers
+        attain the inequality with equality.
     passed : bool
-        Every run passed and the nuclear-norm ratio is <= 1 + 1e-13.
+        Every run passed, the nuclear-norm ratio is <= 1 + 1e-13 and the gap is
+        <= ``tol``.
     """
 
     starts: int
@@ -432,6 +436,7 @@ class TwoLayerSweep:
     ratio_W: float
     ratio_V: float
     max_nuclear_ratio: float
+    nuclear_gap: float
     passed: bool
 
 
@@ -476,7 +481,7 @@ def two_layer_collapse(
     rng = as_rng(rng)
     if steps > MAX_STEPS:
         raise ValueError(f"steps: at most {MAX_STEPS}, got {steps}")
-    worst, nuclear, passed = np.zeros(4), 0.0, True
+    worst, nuclear, gap, passed = np.zeros(4), 0.0, 0.0, True
     for _ in range(starts):
         W0 = rng.standard_normal((C.shape[0], h))
         V0 = rng.standard_normal((h, z))
@@ -488,9 +493,11 @@ def two_layer_collapse(
         chk = check_two_layer(C, run, radii, tol)
         errs = [chk.loss_error, chk.ratio_M, chk.ratio_W, chk.ratio_V]
         worst = np.maximum(worst, errs)
+        end = np.linalg.norm(run.M, "nuc") / (radii[0] * radii[1])
+        gap = max(gap, abs(float(end) - 1.0))
         passed = passed and chk.passed
-    passed = passed and nuclear <= 1.0 + 1e-13
-    return TwoLayerSweep(starts, *map(float, worst), nuclear, bool(passed))
+    passed = passed and nuclear <= 1.0 + 1e-13 and gap <= tol
+    return TwoLayerSweep(starts, *map(float, worst), nuclear, gap, bool(passed))
 
 
 # ------------------------------------------------- Check 3: weight decay

@@ -114,9 +114,26 @@ def test_check_two_layer_right_and_wrong():
                            (1.0, 2.0))  # fmt: skip
 
 
+def test_check_two_layer_fails_without_the_projector_on_V():
+    C = _C()
+    rng = np.random.default_rng(2)
+    W, V = rng.standard_normal((6, 4)), rng.standard_normal((4, 3))
+    W, V = project_frobenius_ball(W, 1.0), project_frobenius_ball(V, 2.0)
+    lr = 1 / (2 * np.max(np.abs(np.linalg.eigvalsh(C))) * 9)  # 1/L of the sweep
+    losses, svals = [], []
+    for _ in range(1000):
+        M = W @ V
+        G = 2 * C @ M
+        losses.append(np.sum(M * (C @ M)))
+        svals.append(np.linalg.svd(M, compute_uv=False))
+        W, V = project_frobenius_ball(W - lr * G @ V.T, 1.0), V - lr * W.T @ G
+    run = constrained.ConstrainedResult(W @ V, np.array(losses), np.array(svals), W, V)
+    assert not p2.check_two_layer(C, run, (1.0, 2.0)).passed
+
+
 def test_two_layer_sweep():
     sw = p2.two_layer_collapse(_C(), 4, 3, (1.0, 2.0), 2, rng=0)
-    assert sw.passed and sw.max_nuclear_ratio <= 1.0
+    assert sw.passed and sw.max_nuclear_ratio <= 1.0 and sw.nuclear_gap <= 1e-8
 
 
 def _exact_flows(C, M0, betas, t, factor=2.0, beta_sign=1.0):
