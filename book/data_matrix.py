@@ -204,19 +204,23 @@ glue(
 # %% [markdown]
 # :::{dropdown} Why this tolerance
 # Both routes add up products of float64 numbers, whose unit round-off is
-# $u = 2^{-53} \approx 1.1\times 10^{-16}$. A sum of $m$ rounded terms differs from
-# the exact sum by at most $\gamma_m = mu/(1 - mu)$ times the sum of the absolute
-# values of its terms {cite}`higham2002accuracy`. With $P = |X^+| + |X^-|$
-# entrywise, both routes compute, in different orders, sums whose absolute values
-# add up to
-# $B = \frac1n\sum_{i,k}(|X||M|)_{ik}(P|M|)_{ik}$, along chains of at most
-# $m = n + d(z + 1) + 6$ operations; so the two results differ by at most
-# $2\gamma_m B$. The gradient has the same bound entrywise, with
-# $\frac1n(|X|^\top P + P^\top|X|)|M|$ in place of $B$. The bound is a worst
-# case: the measured differences are a few units of $u$, a thousand times
-# smaller, and a wrong factor in $C$ would miss by the size of the loss itself.
-# The symmetry of $C$ is exact, since $G + G^\top$ adds the same two numbers in
-# each pair of entries.
+# $u = 2^{-53} \approx 1.1\times 10^{-16}$. A sum computed with $m$ rounded
+# operations differs from the exact sum by at most $\gamma_m = mu/(1 - mu)$ times
+# the sum of the absolute values of its terms (Higham, *Accuracy and Stability of
+# Numerical Algorithms*, 2nd ed., SIAM 2002, §3.1). With $P = |X^+| + |X^-|$
+# entrywise, the terms of either route have absolute values summing to at most
+#
+# $$
+# B = \frac1n\sum_{i,k}(|X||M|)_{ik}(P|M|)_{ik},
+# $$
+#
+# and no chain of operations is longer than $m = n + d(z + 1) + 6$; so the two
+# results differ by at most $2\gamma_m B$. The gradient has the same bound
+# entrywise, with $\frac1n(|X|^\top P + P^\top|X|)|M|$ in place of $B$. The bound
+# is a worst case: the measured differences are thousands to a million times
+# smaller, while a wrong factor in $C$ misses by the size of the loss itself. The
+# symmetry of $C$ is exact, since $G + G^\top$ adds the same two numbers in each
+# pair of entries.
 # :::
 #
 # Over the four matrices the largest absolute difference between the direct loss and

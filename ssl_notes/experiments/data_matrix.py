@@ -26,6 +26,7 @@ from .._validate import (
     check_positive_int,
     check_same_shape,
     check_scalar,
+    check_symmetric,
     check_tolerance,
 )
 from ..activations import get_activation
@@ -250,8 +251,6 @@ def sign_structure(
     -------
     SignStructure
     """
-    from .._validate import check_symmetric
-
     X = as_matrix("X", X)
     n, d = X.shape
     if n < 2:
