@@ -899,11 +899,10 @@ plt.close(fig)
 # Only $c = 2$: the projector of $e^{-cCt}M_0$ solves the Riccati equation of the
 # matrix $cC/2$, which differs from that of $C$ by a term of order one.
 # %%
+from functools import partial
+
 for c in (1.0, 2.0, 4.0):
-
-    def wrong(C, M0, t, c=c):
-        return cfx.oja_projector(C, M0, t, rate=c)
-
+    wrong = partial(cfx.oja_projector, rate=c)
     r = cfx.riccati_check(C1, M01, t=0.6, projector=wrong)
     print(f"c = {c:.0f}: residual {r.fine:.1e}, ratio {r.ratio:6.1f}")
     assert r.passed == (c == 2.0)
@@ -930,10 +929,11 @@ for c in (1.0, 2.0, 4.0):
 # :::
 #
 # The entry of $K(t)$ that couples $\lambda_3$ to $\lambda_2$ has exponent
-# $-2(\lambda_3 - \lambda_2)t = 0$: it never decays. The span converges to a plane
-# inside $\operatorname{span}(q_1)\oplus\operatorname{span}(q_2, q_3)$ that depends on
-# $M_0$, every such plane has loss $\lambda_1 + \lambda_2$, and $\theta$ stops at a
-# non-zero angle.
+# $-2(\lambda_3 - \lambda_2)t = 0$: it never decays. The span converges to
+# $\operatorname{span}(q_1, v)$ with $v$ a direction in the eigenspace
+# $\operatorname{span}(q_2, q_3)$ of the double eigenvalue that depends on $M_0$;
+# every such plane has loss $\lambda_1 + \lambda_2$, and $\theta$ stops at a non-zero
+# angle.
 # %%
 lam0 = np.array([-2.0, -1.0, -1.0, 0.0, 0.5, 1.0])
 C0 = cfx.with_spectrum(manifold.haar_orthonormal(6, 6, 7), lam0)
@@ -944,6 +944,9 @@ print(f"theta at t = 0, 10, 100: {np.round(theta0, 6)}")
 print(f"loss at t = 100: {loss0:.12f} (lambda_1 + lambda_2 = -3)")
 assert theta0[2] > 0.05 and abs(theta0[2] - theta0[1]) < 1e-6
 assert abs(loss0 + 3.0) < 1e-9
+q1 = np.linalg.eigh(C0)[1][:, 0]
+P0 = dynamics.flow_projector(C0, M00, 100.0)
+assert np.linalg.norm(q1 - P0 @ q1) < 1e-9  # q_1 is in the limit
 try:
     closed_form.convergence_time(C0, M00, 1e-6)
     raise AssertionError("convergence_time accepted a zero gap")
