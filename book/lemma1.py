@@ -317,10 +317,8 @@ ACTS = ("tanh", "relu")
 K_inf = {a: kernels.two_layer_ntk(X_ntk, activation=a) for a in ACTS}
 K300 = kernels.two_layer_ntk(X_ntk, activation="tanh", quad_points=300)
 assert np.max(np.abs(K300 - K_inf["tanh"])) < 1e-10  # quadrature converged
-sample = {
-    a: lemma1.kernel_sample(a, X_ntk, 4096, N_MEAN, z, SEED, stream=2)
-    for a in ACTS
-}
+sample = {a: lemma1.kernel_sample(a, X_ntk, 4096, N_MEAN, z, SEED, 2,
+                                  device=device) for a in ACTS}  # fmt: skip
 lim = lemma1.layer_limits(X_ntk, "relu")
 ZERO = np.zeros_like(K_inf["relu"])
 tests = {  # name: (draws, candidate K, direction)
@@ -404,7 +402,9 @@ for a in ACTS:
 WIDTHS = 2 ** np.arange(4, 12)  # 16 ... 2048
 sweep, fits = {}, {}
 for i, a in enumerate(ACTS):
-    sweep[a] = lemma1.width_sweep(a, X_ntk, WIDTHS, N_SEEDS, z, SEED, i)
+    sweep[a] = lemma1.width_sweep(
+        a, X_ntk, WIDTHS, N_SEEDS, z, SEED, i, device=device
+    )
     fits[a] = lemma1.check_sweep(sweep[a])
 print(f"{N_SEEDS} seeds; slopes against width (predicted -1/2)")
 print(
@@ -466,7 +466,8 @@ glue("l1_nseeds", N_SEEDS, display=False)
 # We train a $z$-output model by gradient descent on the squared loss and, from
 # the same initialisation, $z$ single-output models (column $k$ of the output
 # layer, the first layer copied into each) on the $z$ targets separately, and
-# compare the outputs after $T$ steps
+# compare the outputs after $T$ steps of
+# {func}`~ssl_notes.experiments.lemma1.gd_regression`
 # ({func}`~ssl_notes.experiments.lemma1.exact_regression`,
 # {func}`~ssl_notes.experiments.lemma1.joint_vs_separate`).
 
@@ -509,14 +510,15 @@ glue("l1_remark_exact", max(exact), display=False)
 # off-diagonal blocks, later also through the change of the kernel during
 # training, both of size $h^{-1/2}$ (the second by {cite}`liu2020linearity`); we
 # test the mean per-seed slope of the gap against $-1/2$ within three standard
-# errors.
+# errors ({func}`~ssl_notes.experiments.lemma1.remark_sweep`,
+# {func}`~ssl_notes.experiments.lemma1.slope_check`).
 
 # %%
 REG_WIDTHS = np.array([16, 64, 256, 1024])
 K_reg = kernels.two_layer_ntk(X_reg, activation="tanh")
 lr_net = 1.0 / np.linalg.eigvalsh(K_reg)[-1]
 rem = lemma1.remark_sweep(
-    X_reg, Y_reg, REG_WIDTHS, N_REMARK, lr_net, T_reg, seed=SEED
+    X_reg, Y_reg, REG_WIDTHS, N_REMARK, lr_net, T_reg, "tanh", SEED, device
 )
 gaps = rem.gaps  # (seeds, widths)
 fit_gap = lemma1.slope_check(rem.widths, gaps)
@@ -598,7 +600,9 @@ plt.close(fig)  # shown once, where the caption is
 # blocks converge to a nonzero kernel. The test of Check 3 must fail.
 
 # %%
-broken = lemma1.width_sweep("tanh", X_ntk, WIDTHS, 4, z, SEED, 0, shift=1.0)
+broken = lemma1.width_sweep(
+    "tanh", X_ntk, WIDTHS, 4, z, SEED, 0, shift=1.0, device=device
+)
 fit_b = lemma1.check_sweep(broken).ratio
 gm_b = np.exp(np.log(broken.ratio).mean(axis=0))
 print("tanh, shifted output weights:")
@@ -637,7 +641,9 @@ glue("l1_broken_ratio", float(gm_b[-1]), display=False)
 # $(hS)^{-1/2}$ but the mean must still agree.
 
 # %%
-narrow = lemma1.kernel_sample("relu", X_ntk, 16, 256, z, SEED, 3)
+narrow = lemma1.kernel_sample(
+    "relu", X_ntk, 16, 256, z, SEED, 3, device=device
+)
 c16 = lemma1.mean_check(narrow.diag, K_inf["relu"])
 one = np.linalg.norm(narrow.diag - K_inf["relu"], axis=(1, 2))
 one = np.median(one) / np.linalg.norm(K_inf["relu"])
@@ -675,7 +681,7 @@ assert c16.passed and one > 20 * c16.se
 
 # %%
 shifted = lemma1.kernel_sample(
-    "relu", X_ntk, 1024, 48, z, SEED, stream=4, shift=1.0
+    "relu", X_ntk, 1024, 48, z, SEED, 4, shift=1.0, device=device
 )
 c_off = lemma1.mean_check(shifted.off, lim.first)
 K_kk = lim.last + 2 * lim.first  # mu = 1

@@ -1063,6 +1063,8 @@ def joint_vs_separate(
     from torch.func import functional_call, stack_module_state, vmap
 
     X, Y = as_matrix("X", X), as_matrix("Y", Y)
+    if Y.shape[1] < 2:
+        raise ValueError(f"Y: expected at least 2 columns (outputs), got {Y.shape}")
     X, z, seed, replica, _, device = _common(
         activation, X, Y.shape[1], seed, replica, 0.0, device, "replica"
     )
