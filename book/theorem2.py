@@ -109,15 +109,15 @@ C = losses.contrastive_matrix(X, Xp, Xn)
 Z, D = training.output_factor(X, Xp, Xn)  # C = Z^T D Z, Z of shape (3n, d)
 lam, Q = np.linalg.eigh(C)
 print("eigenvalues of C:")
-print(np.array2string(lam, precision=2, max_line_width=70))
+print(np.array2string(lam, precision=2, max_line_width=76))
 print(f"max |Z^T D Z - C| = {np.max(np.abs(Z.T @ D @ Z - C)):.1e}")
 
 # %% [markdown]
 # ## The statement
 #
-# The paper states the theorem as the output equation (9), for points $x_i$ that form
-# a basis, and leaves the equation for $M$, the sizes $z \le h \le d$ and the
-# preservation of the constraints implicit; we write them out.
+# The paper states the theorem for the machine outputs on the data, equation (9)
+# {cite}`esser2024dynamics`. Here it is stated for $M$, with every hypothesis written
+# out, and (9), the Riccati form and the new-point equation follow as items 3 to 5.
 #
 # :::{prf:theorem} Width-independent dynamics (Theorem 2 of the paper)
 # :label: thm-grassmann
@@ -239,9 +239,11 @@ glue("id_worst", ids.worst, display=False)
 # allow $100\,Ku$ relative to the size of its largest term: $\|C\|_2$ for the
 # identities in $M$ ($K = d$, tolerance $1.3\cdot10^{-13}$), and
 # $\|X\|_2^3\|D\|_2$ for (9) and the new-point equation ($K = m$, tolerance
-# $2.0\cdot10^{-12}$). A false identity is off by a relative error of order one: the
-# free gradient in place of the projected one, a factor 2 or a Stiefel gradient each
-# miss it by more than $0.1$ (`tests/experiments/test_chapter_theorem2.py`).
+# $2.0\cdot10^{-12}$). A false identity is off by far more: on these data the free
+# gradient in place of the projected one, $-(I - MM^\top)CM$ (a factor 2 lost) or a
+# Stiefel gradient miss the product rule by relative errors above $0.1$, and the unit
+# tests (`tests/experiments/test_chapter_theorem2.py`) assert that each such wrong
+# input fails the check.
 # :::
 #
 # ## Check 2: the flows of the factors keep the constraints and produce the same M
@@ -792,8 +794,8 @@ assert all(s.ratios[0] > 0.9 and not s.first_order for s in wide)
 glue("gap_lit_max", float(max(s.gaps[0] for s in wide)), display=False)
 
 # %% [markdown]
-# The literal (11) is as close to the flow as the projected one only at $h = z$
-# (where the proposition gives no extra term); for $h > z$ its loss differs from the
+# The literal (11) follows the flow to first order only at $h = z$ (where the
+# proposition gives no extra term); for $h > z$ its loss differs from the
 # flow's by up to {glue:text}`gap_lit_max:.2f`, and halving $\eta$ does not reduce
 # that. The paper observed that its discretised dynamics lost a little speed against
 # training; the literal rule at large widths does exactly that, since at $h = d$ it is
@@ -832,8 +834,8 @@ glue("final_rot", float(rot_end), display=False)
 # All eighteen runs end within {glue:text}`final_angle:.1e` rad of the flow's
 # subspace (for $z = 1$ on the same outputs up to sign): the literal (11) reaches the
 # same final subspace and loss, by a different, width-dependent path, and for $z > 1$
-# at a rotated basis of it (final
-# outputs on the anchors differing by up to {glue:text}`final_rot:.2f`). The bound
+# at a rotated basis of it (final outputs on the anchors differing by up to
+# {glue:text}`final_rot:.2f`). The bound
 # $10^{-6}$ is far above the flow's own distance to the limit,
 # $\tan\theta(0)\,e^{-2(\lambda_{z+1} - \lambda_z)t}$ at $t = 40$, and far below the
 # angle between distinct eigenspaces.
