@@ -158,6 +158,14 @@ def _angles(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.where(denom > 0, G / np.where(denom > 0, denom, 1.0), 0.0)
     theta = np.arccos(np.clip(cos, -1.0, 1.0))
+    # arccos loses half the digits near cos = +-1 (theta ~ sqrt(2(1 - cos))): there,
+    # use Kahan's 2 atan2(|a - b|, |a + b|) on the unit vectors, accurate to rounding.
+    i, j = np.nonzero((np.abs(cos) > 1.0 - 1e-4) & (denom > 0))
+    if i.size:
+        ua, ub = A[i] / na[i, None], B[j] / nb[j, None]
+        theta[i, j] = 2.0 * np.arctan2(
+            np.linalg.norm(ua - ub, axis=1), np.linalg.norm(ua + ub, axis=1)
+        )
     return theta, denom, G
 
 

@@ -214,3 +214,23 @@ def test_every_registered_activation_has_a_kernel(rng):
     for name in ACTIVATIONS:
         K = kernels.two_layer_ntk(X, activation=name)
         assert K.shape == (3, 3) and np.all(np.isfinite(K))
+
+
+def test_angles_are_accurate_near_parallel_points():
+    """At x = x' the angle is 0 to rounding (arccos of a rounded cosine gives ~1e-8),
+    so the order-0 kernel's diagonal is exactly pi/pi = 1 times the norms' product."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 50))
+    K0 = kernels.arccos_kernel(X, order=0)
+    assert np.max(np.abs(np.diag(K0) - 1.0)) < 1e-15
+    theta, _, _ = kernels._angles(X, X)
+    assert np.max(np.abs(np.diag(theta))) < 1e-15
+    # nearly parallel: theta = 1e-7 exactly recovered to relative 1e-8
+    a = np.zeros(3)
+    a[0] = 1.0
+    b = np.array([np.cos(1e-7), np.sin(1e-7), 0.0])
+    (t,) = kernels._angles(a[None], b[None])[0].ravel()
+    assert abs(t - 1e-7) < 1e-15
+    # antiparallel: pi
+    (t,) = kernels._angles(a[None], -a[None])[0].ravel()
+    assert abs(t - np.pi) < 1e-15
