@@ -86,9 +86,9 @@ print(f"ssl_notes {ssl_notes.__version__}, device {device}, SIZE = {SIZE}")
 # Time is measured as in the rest of the book: the learning rate is absorbed into $t$, so
 # the flow of the end-to-end matrix $M = WV$ of {prf:ref}`Theorem 2 <thm-grassmann>` is
 #
-# $$
+# \begin{equation}
 # \dot M = -2\,(I_d - MM^\top)\,C M, \qquad M(0) = M_0,\quad M_0^\top M_0 = I_z, \tag{F}
-# $$
+# \end{equation}
 #
 # and one gradient step of size $\eta$ advances time by $\eta$. We write
 # $C = Q\Lambda Q^\top$ with ascending eigenvalues $\lambda_1\le\dots\le\lambda_d$ and

@@ -73,11 +73,11 @@ print(f"device {device}")
 # distributional assumption is needed), let $M \in \mathbb{R}^{d\times z}$ and
 # $f(x) = M^\top x$. Let $C$ be the contrastive data matrix
 #
-# $$
+# \begin{equation}
 # C = -\frac{1}{2n}\sum_{i=1}^n \big[x_i (x_i^+ - x_i^-)^\top
 #   + (x_i^+ - x_i^-) x_i^\top\big]
 # \tag{7}
-# $$
+# \end{equation}
 #
 # or the non-contrastive one, (7) with $x_i^-$ replaced by $0$. Then
 #
