@@ -16,26 +16,33 @@
 #
 # **The claim in plain words.** With a one-dimensional embedding ($z = 1$) the outputs of
 # the constrained linear model on an orthonormal basis of data points evolve on the unit
-# ball, and only the sign structure of the data matrix decides where they end. If it is
-# positive definite there is nothing to gain inside the span of the data: the outputs
-# fade to zero. If it has a negative eigenvalue, the outputs turn towards the
-# corresponding eigenvector and settle on it, with unit norm. For the contrastive loss
-# with Gaussian positives and independent negatives the expected data matrix is minus the
-# covariance of the data, so the second case is the typical one and the learned direction
-# is the top principal component. This chapter proves both cases with every hypothesis
-# written out, checks them from many initialisations against explicit rates, and extends
-# the second case to $z > 1$.
+# ball, and only the sign structure of the data matrix decides where they end
+# {cite}`esser2024dynamics`. If it is positive definite there is nothing to gain inside
+# the span of the data: the outputs fade to zero. If it has a negative eigenvalue, the
+# outputs turn towards the corresponding eigenvector and settle on it, with unit norm.
+# For the contrastive loss with Gaussian positives and independent negatives the
+# expected data matrix is minus the covariance of the data, so the second case is the
+# typical one and the learned direction is the top principal component. This chapter
+# proves both cases with every hypothesis written out, checks them from many
+# initialisations against explicit rates, and extends the second case to $z > 1$.
 
 # %% tags=["remove-cell"]
-# Make the helper package importable: in Colab it is installed from the repository
-# (or, for testing, from SSL_NOTES_SOURCE with extra pip arguments SSL_NOTES_PIP_ARGS).
+# Make the helper package importable: in Colab it is installed from the
+# repository (or, for testing, from SSL_NOTES_SOURCE with extra pip
+# arguments SSL_NOTES_PIP_ARGS).
+_REPO = "git+https://github.com/ssl-dynamics-notes/ssl-dynamics-notes@main"
 try:
     import ssl_notes
 except ImportError:
-    import os, shlex, subprocess, sys
-    _src = os.environ.get("SSL_NOTES_SOURCE", "git+https://github.com/ssl-dynamics-notes/ssl-dynamics-notes@main")
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    _src = os.environ.get("SSL_NOTES_SOURCE", _REPO)
     _args = shlex.split(os.environ.get("SSL_NOTES_PIP_ARGS", ""))
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", _src, *_args])
+    _pip = [sys.executable, "-m", "pip", "install", "--quiet", _src]
+    subprocess.check_call([*_pip, *_args])
     if "--target" in _args:
         sys.path.insert(0, _args[_args.index("--target") + 1])
     import ssl_notes
@@ -44,17 +51,21 @@ except ImportError:
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy.integrate import solve_ivp
-from ssl_notes import data, dynamics, glue, losses, manifold, metrics
+
+from ssl_notes import dynamics, glue, manifold, metrics
+from ssl_notes.experiments import theorem3 as t3
 from ssl_notes.plotting import COLORS, new_figure
 
-device = ssl_notes.default_device()  # the chapter is float64 linear algebra: numpy on the CPU
+device = (
+    ssl_notes.default_device()
+)  # float64 linear algebra: numpy on the CPU
 SIZE = "fast"  # "full": more initialisations and Monte Carlo replications
 N_INIT = 400 if SIZE == "fast" else 4000
 N_MC = 2000 if SIZE == "fast" else 20000
 SEED = 0
 rng = np.random.default_rng(SEED)
-print(f"ssl_notes {ssl_notes.__version__}, torch {torch.__version__}, device {device}, SIZE = {SIZE}")
+print(f"ssl_notes {ssl_notes.__version__}, torch {torch.__version__}")
+print(f"device {device}, SIZE = {SIZE}")
 
 # %% [markdown]
 # ## Setting
@@ -79,6 +90,11 @@ print(f"ssl_notes {ssl_notes.__version__}, torch {torch.__version__}, device {de
 
 # %% [markdown]
 # ## The statement
+#
+# Theorem 3 of {cite}`esser2024dynamics` states the two cases in words: with all
+# eigenvalues of $D$ positive, $f$ converges to 0; with a negative one, $f$ "becomes the
+# smallest eigenvector". The hypotheses $\|f(0)\| < 1$, simplicity and
+# $u^\top f(0)\ne0$, the sign of the limit and the rates are added here.
 #
 # :::{prf:theorem} Convergence for one output dimension (Theorem 3 of the paper)
 # :label: thm-convergence
@@ -154,252 +170,262 @@ print(f"ssl_notes {ssl_notes.__version__}, torch {torch.__version__}, device {de
 # We take $d = 6$, a basis of a $k = 4$ dimensional subspace, {glue:text}`n_init`
 # initial points $m(0)$ uniform on the sphere, and two matrices $D$ with the same
 # eigenvectors: one positive definite, one with a simple negative smallest eigenvalue.
-# We integrate two things for all initialisations at once with a generic solver (DOP853,
-# tolerances $10^{-12}$) up to $t = 15$: equation (10) for $f$ itself, and the flow of $m$
-# in $\mathbb{R}^6$ (with $C$ shifted by $-cI$, which changes nothing on the sphere, see
-# the Theorem 2 chapter). The two must agree through $f = X^\top m$; angles are
-# computed from $m$, where $\sin\theta = \|m - (v^\top m)v\|$ with $v = Xu$ has no
-# cancellation (from $f$ alone, $1 - (u^\top f)^2$ loses all digits once $\theta$ is
-# below $10^{-8}$). We assert for *every* initialisation:
-#
-# - case 1: both bounds on $\|f(t)\|$ of {prf:ref}`Theorem 3 <thm-convergence>`, at every stored $t$;
-# - case 2: $\tan\theta(t) \le \tan\theta(0)e^{-2gt}$ at every stored $t$, and the sign of
-#   $u^\top f$ never changes.
-#
-# Error budget: the solvers keep a local relative error of $10^{-12}$; we allow ten times
-# that for its accumulation, amplified by $1/\min|u^\top f(0)|$ for the trajectories that
-# pass close to the unstable set $u^\top f = 0$ (nearby trajectories separate there at the
-# rate $2g$ until they turn towards $\pm u$). We assert that the two integrations agree to
-# this budget, and add it to each bound. Then $f(15) \approx 0$ resp.
-# $f(15) \approx \pm u$ follow from the bounds, and we also assert them directly.
+# {func}`~ssl_notes.experiments.theorem3.check_case1` and
+# {func}`~ssl_notes.experiments.theorem3.check_case2` integrate two things for all
+# initialisations at once up to $t = 15$: equation (10) for $f$ itself, with a generic
+# solver ({func}`~ssl_notes.experiments.theorem3.solve_f`, DOP853), and the flow of
+# $m$ in $\mathbb{R}^6$ from its exact solution $m = e^{-2Ct}m(0)/\|e^{-2Ct}m(0)\|$
+# of the preliminaries ({func}`~ssl_notes.experiments.theorem3.exact_m`). The two must
+# agree through $f = X^\top m$, which checks (10). On the exact solution they then
+# assert, for *every* initialisation and at every stored $t$, both bounds on
+# $\|f(t)\|$ of case 1, and $\tan\theta(t)\le\tan\theta(0)e^{-2gt}$ with the sign
+# of $u^\top f$ kept in case 2. Angles are computed from $m$, where
+# $\sin\theta = \|m - (v^\top m)v\|$ with $v = Xu$ has no cancellation.
 
 # %%
 glue("n_init", N_INIT, display=False)
-
-
-def solve_f(D, F0, t_eval, rtol=1e-12, atol=1e-12):
-    """Integrate (10), df/dt = -2 (I - f f^T) D f, for every column of F0 (shape (k, N)) at once."""
-    k, N = F0.shape
-
-    def rhs(_t, y):
-        F = y.reshape(k, N)
-        DF = D @ F
-        return (-2.0 * (DF - F * np.sum(F * DF, axis=0))).ravel()
-
-    sol = solve_ivp(rhs, (0.0, t_eval[-1]), F0.ravel(), method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
-    assert sol.success, sol.message
-    return sol.y.T.reshape(t_eval.size, k, N)
-
-
-def solve_m(C, M0, t_eval, rtol=1e-12, atol=1e-14):
-    """The z = 1 flow dm/dt = -2 (I - m m^T) C m for every column of M0, with C shifted by -(lambda_max + 1) I."""
-    Cs = C - (np.linalg.eigvalsh(C)[-1] + 1.0) * np.eye(C.shape[0])
-    return solve_f(Cs, M0, t_eval, rtol, atol)  # the same equation, in R^d
-
-
-def tan_angle(Ms, v):
-    """tan of the angle between each m (columns; leading time axis allowed) and the line of v."""
-    c = np.einsum("i,...in->...n", v, Ms)
-    s = np.linalg.norm(Ms - v[:, None] * c[..., None, :], axis=-2)
-    return s / np.abs(c), c
-
-
 d, k = 6, 4
-Xb = manifold.haar_orthonormal(d, k, rng)  # orthonormal basis of a 4-dimensional subspace of R^6
+Xb = manifold.haar_orthonormal(d, k, rng)  # basis of a 4-dim subspace
 R = manifold.haar_orthonormal(k, k, rng)  # common eigenvectors of the two D
 D_pos = R @ np.diag([0.3, 0.6, 1.0, 1.5]) @ R.T
 D_neg = R @ np.diag([-0.8, -0.3, 0.5, 1.0]) @ R.T
 u_min = R[:, 0]
 G = rng.standard_normal((d, N_INIT))
-M0 = G / np.linalg.norm(G, axis=0)  # columns uniform on the sphere S^{d-1}
-F0 = Xb.T @ M0
+M0 = G / np.linalg.norm(G, axis=0)  # columns uniform on the sphere
 t_chk = np.linspace(0.0, 15.0, 61)
-slack = 10 * 1e-12 / np.min(np.abs(u_min @ F0))  # error budget of the solvers (see the text)
 
-# case 1: D positive definite
-mu = np.linalg.eigvalsh(D_pos)[0]
-Fp = solve_f(D_pos, F0, t_chk)
-agree = np.max(np.abs(Fp - Xb.T @ solve_m(Xb @ D_pos @ Xb.T, M0, t_chk)))
-nrm0, nrm = np.linalg.norm(F0, axis=0), np.linalg.norm(Fp, axis=1)  # nrm: (time, init)
-bound_lyap = nrm0 * np.exp(-2 * mu * (1 - nrm0**2) * t_chk[:, None])  # sqrt of the Grönwall bound
-bound_rate = nrm0 / np.sqrt(1 - nrm0**2) * np.exp(-2 * mu * t_chk[:, None])
-viol1 = max(np.max(nrm - bound_lyap - slack), np.max(nrm - bound_rate - slack))
-tight1 = np.max(nrm[1:] / np.minimum(bound_lyap, bound_rate)[1:])
-print(f"case 1 (D > 0, mu = {mu:.2f}): ||f(0)|| in [{nrm0.min():.3f}, {nrm0.max():.4f}]; "
-      f"largest ||f(t)|| / bound for t > 0: {tight1:.3f}; largest excess over the bounds {viol1:.1e} (must be <= 0); "
-      f"max ||f(15)|| = {nrm[-1].max():.1e}")
-assert viol1 <= 0
-assert nrm[-1].max() < 1e-2
-
-# case 2: a simple negative smallest eigenvalue
-lam_C = np.sort(np.concatenate([np.linalg.eigvalsh(D_neg), np.zeros(d - k)]))
-gap = lam_C[1] - lam_C[0]
-Fn = solve_f(D_neg, F0, t_chk)
-Mn = solve_m(Xb @ D_neg @ Xb.T, M0, t_chk)
-agree = max(agree, np.max(np.abs(Fn - Xb.T @ Mn)))
-tan_t, a = tan_angle(Mn, Xb @ u_min)  # a = (Xu)^T m = u^T f
-tan0, a0 = tan_t[0], a[0]
-viol2 = np.max(tan_t - tan0 * np.exp(-2 * gap * t_chk[:, None]) - slack)
-tight2 = np.max(tan_t[1:] / (tan0 * np.exp(-2 * gap * t_chk[1:, None])))
-sign_kept = bool(np.all(np.sign(np.einsum("i,tin->tn", u_min, Fn)) == np.sign(a0)))
-dist_end = np.linalg.norm(Fn[-1] - np.sign(a0) * u_min[:, None], axis=0)
-print(f"(10) integrated for f against X^T m from the flow of m: max difference {agree:.1e} (error budget {slack:.1e})")
-print(f"case 2 (lambda = {lam_C[0]:.2f}, gap g = {gap:.2f}): largest tan(theta) / bound for t > 0: {tight2:.3f}; "
-      f"largest excess over the bound {viol2:.1e} "
-      f"(must be <= 0); sign of u.f kept: {sign_kept}; max ||f(15) - s u|| = {dist_end.max():.1e}; "
-      f"min |u.f(0)| = {np.abs(a0).min():.1e}")
-assert agree < slack
-assert viol2 <= 0 and sign_kept
-assert dist_end.max() < 1e-2
-glue("tight1", float(tight1), display=False)
-glue("tight2", float(tight2), display=False)
-glue("f_end_pos", float(nrm[-1].max()), display=False)
-glue("f_end_neg", float(dist_end.max()), display=False)
-glue("ov_end", float(np.max(1 - np.abs(a[-1]))), display=False)
-glue("gap_neg", float(gap), display=False)
+# %%
+c1 = t3.check_case1(D_pos, Xb, M0, t_chk)
+c2 = t3.check_case2(D_neg, Xb, M0, t_chk)
+print(f"{'':14} {'case 1':>9} {'case 2':>9}")
+rows = [
+    ("rate constant", c1.mu, c2.gap),
+    ("max ratio", c1.tightness, c2.tightness),
+    ("excess", c1.excess, c2.excess),
+    ("(10) vs X^T m", c1.agreement, c2.agreement),
+    ("at t = 15", c1.final, c2.final),
+]
+for name, a, b in rows:
+    print(f"{name:14} {a:9.2e} {b:9.2e}")
+print(f"case 2: sign of u.f kept: {c2.sign_kept}")
+assert c1.passed and c2.passed
+assert c1.final < 1e-2 and c2.final < 1e-2
 
 # %% [markdown]
-# Every one of the {glue:text}`n_init` trajectories obeys the bounds at every stored time,
-# and the bounds are nearly attained: the largest ratio of the measured quantity to its
-# bound is {glue:text}`tight1:.3f` in case 1 and {glue:text}`tight2:.3f` in case 2.
-# At $t = 15$ the largest output norm in case 1 is {glue:text}`f_end_pos:.1e`, and in
-# case 2 the largest distance to $\pm u$ is {glue:text}`f_end_neg:.1e` (the initialisations
-# with the smallest $|u^\top f(0)|$ converge last, as the bound
-# $\tan\theta(0)e^{-2gt}$ says).
+# :::{dropdown} Why these tolerances
+# "max ratio" is the largest ratio of the measured quantity to its bound for $t>0$
+# (at most 1), "excess" the largest amount by which it exceeds the bound, minus a
+# rounding allowance of $10^{-13}$ (at most 0), "(10) vs $X^\top m$" the largest
+# difference between the integrated (10) and the exact outputs, and "at $t = 15$" the
+# largest $\|f(15)\|$ (case 1) and $\|f(15) - su\|$ (case 2). The bounds are evaluated
+# on the exact solution, whose only error is rounding: a few $10^{-16}$ on $m$, hence on
+# $\|f\|$ and on $\sin\theta$, below the allowance. The solver keeps a local relative
+# error of $10^{-12}$ per step; over $t\le15$ its global error stayed below
+# $3.1\times10^{-9}$ in every setting of this chapter and its tests (the largest is
+# printed above), and we allow $10^{-8}$. A wrong equation (a factor 2, a
+# missing projector) would differ by order one. A false rate constant fails by far
+# more than the allowance: the bounds are nearly attained (largest ratios
+# {glue:text}`tight1:.3f` and {glue:text}`tight2:.3f`), so the unit tests that claim
+# $2\mu$ or $2g$ instead of $\mu$ or $g$ see excesses of order one.
+# :::
+
+# %% tags=["remove-cell"]
+glue("tight1", c1.tightness, display=False)
+glue("tight2", c2.tightness, display=False)
+glue("f_end_pos", c1.final, display=False)
+glue("f_end_neg", c2.final, display=False)
+glue("ov_end", float(np.max(c2.final_overlap)), display=False)
+glue("gap_neg", c2.gap, display=False)
+
+# %% [markdown]
+# Every one of the {glue:text}`n_init` trajectories obeys the bounds at every stored
+# time, and the bounds are nearly attained: the largest ratio of the measured quantity
+# to its bound is {glue:text}`tight1:.3f` in case 1 and {glue:text}`tight2:.3f` in case
+# 2. At $t = 15$ the largest output norm in case 1 is {glue:text}`f_end_pos:.1e`, and
+# in case 2 the largest distance to $\pm u$ is {glue:text}`f_end_neg:.1e` (the
+# initialisations with the smallest $|u^\top f(0)|$ converge last, as the bound
+# $\tan\theta(0)e^{-2gt}$ says; {numref}`fig-theorem3-convergence`, left).
 #
 # ## Check 2: the rate is set by the eigengap of C
 #
-# The rates of {prf:ref}`Theorem 3 <thm-convergence>` are sharp: for generic initialisations
-# $\tan\theta(t)$ (case 2) and $\|f(t)\|$ (case 1) decay like $e^{-2gt}$, with $g$ the gap
-# between the two smallest eigenvalues of $C$ (in case 1, $g = \mu - 0$: the smallest
-# eigenvalue of $C$ is the zero outside the basis). We vary the gap, integrate the flow, fit
-# the slope of $\log\tan\theta$ (resp. $\log\|f\|$) against $t$ once it is below
-# $10^{-3}$, and compare with $-2g$. The neglected terms (from the third smallest
-# eigenvalue on) shrink relative to the leading one like $e^{-2(\lambda_3 - \lambda_2)t}$,
-# with $\lambda_3 - \lambda_2 \ge 0.2$ in these examples, so they are small inside the
-# fit window; we assert agreement within $2\%$.
-#
-# The largest case-2 gap is chosen so that $\lambda_2(D) > 0$: then the zeros from outside
-# the basis sit between $\lambda$ and $\lambda_2(D)$, and the rate is set by
-# $\lambda_2(C) = 0$, not by the gap of $D$.
+# The rates of {prf:ref}`Theorem 3 <thm-convergence>` are sharp: for generic
+# initialisations $\tan\theta(t)$ (case 2) and $\|f(t)\|$ (case 1) decay like
+# $e^{-2gt}$, with $g$ the gap between the two smallest eigenvalues of $C$ (in case 1,
+# $g = \mu - 0$: the smallest eigenvalue of $C$ is the zero outside the basis). We
+# vary the gap, and {func}`~ssl_notes.experiments.theorem3.flow_rate` integrates the
+# flow, fits the slope of $\log\tan\theta$ (resp. $\log\|f\|$) against $t$ once it is
+# below $10^{-3}$ ({func}`~ssl_notes.experiments.theorem3.fitted_rate`), and compares it
+# with $2g$ ({func}`~ssl_notes.experiments.theorem3.check_rate`). The largest case-2
+# gap of $D$ is chosen so that $\lambda_2(D) > 0$: then the zeros from outside the basis
+# sit between $\lambda$ and $\lambda_2(D)$, and the rate is set by $\lambda_2(C) = 0$,
+# not by the gap of $D$.
 
 # %%
-def fitted_rate(t, y, lo=1e-9, hi=1e-3):
-    """Least-squares slope of log y over the window lo <= y <= hi."""
-    sel = (y >= lo) & (y <= hi)
-    assert sel.sum() >= 5, "fit window too short"
-    return -np.polyfit(t[sel], np.log(y[sel]), 1)[0]
-
-
 t_rate = np.linspace(0.0, 60.0, 601)
-m0_rate = M0[:, :1]  # one generic initialisation
-rates = []
-for g_D in (0.15, 0.3, 0.6, 1.0, 1.6):  # case 2: lambda = -0.8, lambda_2(D) = -0.8 + g_D
+m0 = M0[:, :1]  # one generic initialisation
+runs = []
+for g_D in (0.15, 0.3, 0.6, 1.0, 1.6):  # case 2: lambda_2(D) = -0.8 + g_D
     Dg = R @ np.diag([-0.8, -0.8 + g_D, 2.5, 3.0]) @ R.T
-    lamg = np.sort(np.concatenate([np.linalg.eigvalsh(Dg), np.zeros(d - k)]))
-    tan_g = tan_angle(solve_m(Xb @ Dg @ Xb.T, m0_rate, t_rate, atol=1e-18), Xb @ u_min)[0][:, 0]
-    rates.append(("case 2", g_D, lamg[1] - lamg[0], fitted_rate(t_rate, tan_g)))
-for mu_g in (0.15, 0.3, 0.6, 1.0):  # case 1: D > 0 with smallest eigenvalue mu_g
+    runs.append(t3.flow_rate(Dg, Xb, m0, t_rate))
+for mu_g in (0.15, 0.3, 0.6, 1.0):  # case 1: smallest eigenvalue mu_g
     Dg = R @ np.diag([mu_g, mu_g + 0.5, 2.5, 3.0]) @ R.T
-    Fg = solve_f(Dg, Xb.T @ m0_rate, t_rate, atol=1e-18)[:, :, 0]
-    rates.append(("case 1", mu_g, mu_g, fitted_rate(t_rate, np.linalg.norm(Fg, axis=1))))
-for case, gD, g, r in rates:
-    print(f"{case}: gap of D {gD:.2f}, gap of C {g:.2f}: fitted rate {r:.4f}, predicted 2g = {2 * g:.4f}, "
-          f"relative error {abs(r / (2 * g) - 1):.1e}")
-rel_rate_err = max(abs(r / (2 * g) - 1) for _, _, g, r in rates)
-assert rel_rate_err < 0.02
-glue("rate_err", float(rel_rate_err), display=False)
-glue("rate_capped", float(rates[4][3]), display=False)
+    runs.append(t3.flow_rate(Dg, Xb, m0, t_rate))
+print(f"case {'g_D':>5} {'g_C':>5} {'fitted':>7} {'2g':>6} {'rel err':>8}")
+for r in runs:
+    print(
+        f"{r.case:>4} {r.gap_D:5.2f} {r.gap_C:5.2f} {r.rate.fitted:7.4f} "
+        f"{r.rate.predicted:6.3f} {r.rate.rel_err:8.1e}"
+    )
+assert all(r.rate.passed for r in runs)
+capped = runs[4]  # gap of D 1.6, gap of C 0.8: claim the gap of D
+D_cap = R @ np.diag([-0.8, 0.8, 2.5, 3.0]) @ R.T
+claim_D = t3.flow_rate(D_cap, Xb, m0, t_rate, gap=capped.gap_D)
+print(f"claiming the gap of D: rel err {claim_D.rate.rel_err:.2f}")
+assert not claim_D.rate.passed
+
+# %% [markdown]
+# :::{dropdown} Why 2 %
+# In case 2, $\log\tan\theta(t) = c - 2gt + \tfrac12\log(1 + \varepsilon(t))$, where
+# $\varepsilon(t)$ collects the eigen-directions beyond the second smallest
+# eigenvalue of $C$ and decays like $e^{-4(\lambda_3 - \lambda_2)t}$ (case 1 is the
+# same with $\|f\|$). The fitted slope therefore differs from $-2g$ by the mean slope
+# of $\frac12\log(1 + \varepsilon)$ over the window, which is at most
+# $2(\lambda_3 - \lambda_2)\varepsilon$ at the start of the window: small, since the
+# window starts only once the leading term has decayed to $10^{-3}$ and
+# $\lambda_3 - \lambda_2\ge0.2$ here. The largest relative error measured,
+# {glue:text}`rate_err:.0e`, is well inside 2 %; case 2 is evaluated on the exact
+# solution and case 1 with the absolute tolerance $10^{-18}$, so the solver adds
+# nothing at $10^{-9}$. A 2 % allowance is far below the factor 2 that separates $2g$
+# from the rates $g$ or $4g$ of a wrong claim, and the unit tests feed the check a decay
+# at the rate $g$ and at $4g$, a growth at $+2g$ and the gap of $D$ where that of $C$
+# sets the rate, and assert that it fails.
+# :::
+
+# %% tags=["remove-cell"]
+rel_rate_err = max(r.rate.rel_err for r in runs)
+glue("rate_err", rel_rate_err, display=False)
+glue("rate_capped", capped.rate.fitted, display=False)
 
 # %% [markdown]
 # The fitted rates match $2g$ to within {glue:text}`rate_err:.1e` (relative). For the
 # largest gap of $D$ (1.6) the measured rate is {glue:text}`rate_capped:.2f`, twice the
-# gap $0.8$ between $\lambda = -0.8$ and the zero eigenvalues of $C$, not twice 1.6.
-
-# %% [markdown]
+# gap $0.8$ between $\lambda = -0.8$ and the zero eigenvalues of $C$, not twice 1.6
+# ({numref}`fig-theorem3-convergence`, right).
+#
 # ## The phase portrait
 #
-# With $k = 2$ basis points in $d = 3$ the outputs $f\in\mathbb{R}^2$ fill the unit disk,
-# and (10) is an autonomous vector field on it (it does not involve the third coordinate
-# of $m$). We draw it for a positive definite $D$ and for an indefinite one, with
-# trajectories of the flow (`dynamics.grassmann_flow`, exact for $z = 1$) from twelve
+# With $k = 2$ basis points in $d = 3$ the outputs $f\in\mathbb{R}^2$ fill the unit
+# disk, and (10) is an autonomous vector field on it
+# ({func}`~ssl_notes.experiments.theorem3.output_velocity`; it does not involve the
+# third coordinate of $m$). We draw it for a positive definite $D$ and for an
+# indefinite one, with trajectories of the flow
+# ({func}`~ssl_notes.dynamics.grassmann_flow`, exact for $z = 1$) from twelve
 # initialisations.
 
-# %%
+# %% tags=["hide-input"]
 Dp2 = np.array([[0.9, 0.35], [0.35, 0.5]])  # positive definite
 Dn2 = np.array([[0.2, 0.9], [0.9, -0.4]])  # one negative eigenvalue
 X3 = np.eye(3)[:, :2]
 ts_pp = np.linspace(0.0, 6.0, 241)
-angles0 = np.linspace(0, 2 * np.pi, 12, endpoint=False)
-m0s = np.stack([0.93 * np.cos(angles0), 0.93 * np.sin(angles0), np.sqrt(1 - 0.93**2) * np.ones(12)], axis=1)
+a0s = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+m0s = np.stack(
+    [
+        0.93 * np.cos(a0s),
+        0.93 * np.sin(a0s),
+        np.full(12, np.sqrt(1 - 0.93**2)),
+    ]
+)
 fig, axes = new_figure(ncols=2, width=3.4, height=3.3)
 grid = np.linspace(-1, 1, 41)
 GX, GY = np.meshgrid(grid, grid)
-for ax, D2, title in ((axes[0], Dp2, "D positive definite"), (axes[1], Dn2, "D with a negative eigenvalue")):
-    P = np.stack([GX, GY], axis=-1)
-    DP = P @ D2
-    V = -2 * (DP - P * np.sum(P * DP, axis=-1, keepdims=True))
-    outside = GX**2 + GY**2 > 1
-    ax.streamplot(GX, GY, np.where(outside, np.nan, V[..., 0]), np.where(outside, np.nan, V[..., 1]),
-                  color="0.75", density=0.9, linewidth=0.6, arrowsize=0.7)
+inside = (GX**2 + GY**2 <= 1).ravel()
+P = np.stack([GX.ravel(), GY.ravel()])
+panels = [(axes[0], Dp2, "D positive definite")]
+panels.append((axes[1], Dn2, "D with a negative eigenvalue"))
+for ax, D2, title in panels:
+    Vf = np.where(inside, t3.output_velocity(D2, P), np.nan)
+    ax.streamplot(
+        GX, GY, Vf[0].reshape(GX.shape), Vf[1].reshape(GX.shape),
+        color="0.75", density=0.9, linewidth=0.6, arrowsize=0.7,
+    )  # fmt: skip
     ax.add_patch(plt.Circle((0, 0), 1, fill=False, color="k", lw=0.8))
-    for m0_ in m0s:
-        traj = dynamics.grassmann_flow(X3 @ D2 @ X3.T, m0_[:, None], ts_pp)[:, :2, 0]
-        ax.plot(traj[:, 0], traj[:, 1], color=COLORS[0], lw=1.1)
-        ax.plot(*traj[0], "o", ms=3, color=COLORS[0])
+    for j in range(12):
+        mt = dynamics.grassmann_flow(
+            X3 @ D2 @ X3.T, m0s[:, j : j + 1], ts_pp
+        )
+        ax.plot(mt[:, 0, 0], mt[:, 1, 0], color=COLORS[0], lw=1.1)
+        ax.plot(mt[0, 0, 0], mt[0, 1, 0], "o", ms=3, color=COLORS[0])
     lam2, U2 = np.linalg.eigh(D2)
-    if lam2[0] < 0:
-        ax.plot(*np.stack([U2[:, 0], -U2[:, 0]]).T, "*", ms=11, color=COLORS[1], label=r"$\pm u$")
-    else:
-        ax.plot(0, 0, "*", ms=11, color=COLORS[1], label="$0$")
+    ends = (
+        np.stack([U2[:, 0], -U2[:, 0]]) if lam2[0] < 0 else np.zeros((1, 2))
+    )
+    label = r"$\pm u$" if lam2[0] < 0 else "$0$"
+    ax.plot(*ends.T, "*", ms=11, color=COLORS[1], label=label)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set(xlabel="$f(x_1)$", ylabel="$f(x_2)$", title=title, aspect="equal", xlim=(-1.05, 1.05), ylim=(-1.05, 1.05))
+    ax.set(
+        xlabel="$f(x_1)$", ylabel="$f(x_2)$", title=title, aspect="equal"
+    )
+    ax.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05))
 glue("fig_phase", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
-# ```{glue:figure} fig_phase
-# :name: fig-phase-portrait
+# :::{glue:figure} fig_phase
+# :name: fig-theorem3-phase-portrait
+# :alt: Two unit disks with grey streamlines and blue trajectories: on the left all trajectories spiral into the origin, on the right they run to two antipodal points on the circle marked by stars.
 #
-# The output equation (10) in the unit disk ($k = 2$ orthonormal points in $d = 3$; grey:
-# streamlines of the vector field; blue: trajectories up to $t = 6$ from twelve points
-# with $\|f(0)\| = 0.93$). Left: $D$ positive definite, every trajectory falls into the
-# origin. Right: $D$ with one negative eigenvalue; the trajectories reach the unit
-# circle at $\pm u$, the eigenvector of the negative eigenvalue, each on the side of the
-# sign of $u^\top f(0)$; the origin is now a saddle point, and $\pm$ the other
-# eigenvector of $D$, on the circle, repels.
-# ```
+# The output equation (10) in the unit disk ($k = 2$ orthonormal points in $d = 3$;
+# grey: streamlines of the vector field; blue: trajectories up to $t = 6$ from twelve
+# points with $\|f(0)\| = 0.93$). Left: $D$ positive definite, every trajectory falls
+# into the origin. Right: $D$ with one negative eigenvalue; look where the
+# trajectories end: on the unit circle at $\pm u$, the eigenvector of the negative
+# eigenvalue, each on the side of the sign of $u^\top f(0)$. The origin is now a
+# saddle point, and $\pm$ the other eigenvector of $D$, on the circle, repels.
+# :::
 
-# %%
+# %% tags=["hide-input"]
 fig, (ax0, ax1) = new_figure(ncols=2, width=3.6, height=3.0)
-ax0.loglog(np.abs(a0), np.maximum(1 - np.abs(a[-1]), 1e-17), "o", ms=2.5, color=COLORS[1], label=r"case 2: $1 - |u^\top f(15)|$")
-ax0.loglog(nrm0, np.maximum(nrm[-1], 1e-17), "s", ms=2.5, color=COLORS[0], label=r"case 1: $\|f(15)\|$")
-ax0.set(xlabel=r"$|u^\top f(0)|$ (case 2), $\|f(0)\|$ (case 1)", ylabel="distance to the limit at $t = 15$",
-        title=f"{N_INIT} initialisations")
+floor = 1e-17
+ax0.loglog(
+    np.abs(c2.overlap0), np.maximum(c2.final_overlap, floor), "o", ms=2.5,
+    color=COLORS[1], label=r"case 2: $1 - |u^\top f(15)|$",
+)  # fmt: skip
+ax0.loglog(
+    c1.norm0, np.maximum(c1.norms[-1], floor), "s", ms=2.5,
+    color=COLORS[0], label=r"case 1: $\|f(15)\|$",
+)  # fmt: skip
+ax0.set(xlabel=r"$|u^\top f(0)|$ (case 2), $\|f(0)\|$ (case 1)")
+ax0.set(ylabel="distance to the limit at $t = 15$")
+ax0.set_title(f"{N_INIT} initialisations")
 ax0.legend(fontsize=7)
-for case, mk, col, ms in (("case 2", "o", COLORS[1], 10), ("case 1", "s", COLORS[0], 4)):
-    pts = np.array([(g, r) for c, _, g, r in rates if c == case])
-    ax1.plot(pts[:, 0], pts[:, 1], mk, ms=ms, mfc="none" if case == "case 2" else col, color=col, label=f"{case}, fitted")
+for case, mk, col, ms in ((2, "o", COLORS[1], 10), (1, "s", COLORS[0], 4)):
+    pts = np.array(
+        [(r.gap_C, r.rate.fitted) for r in runs if r.case == case]
+    )
+    face = "none" if case == 2 else col
+    ax1.plot(*pts.T, mk, ms=ms, mfc=face, color=col, label=f"case {case}")
 gg = np.linspace(0, 1.1, 10)
 ax1.plot(gg, 2 * gg, "k:", lw=1, label="$2g$")
-ax1.set(xlabel=r"gap $g = \lambda_2(C) - \lambda_1(C)$", ylabel="convergence rate", title="rate against the eigengap")
+ax1.set(xlabel=r"gap $g = \lambda_2(C) - \lambda_1(C)$")
+ax1.set(ylabel="fitted convergence rate", title="rate against the eigengap")
 ax1.legend(fontsize=7)
 glue("fig_convergence", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
-# ```{glue:figure} fig_convergence
-# :name: fig-convergence
+# :::{glue:figure} fig_convergence
+# :name: fig-theorem3-convergence
+# :alt: Left, a log-log scatter of the distance to the limit at t = 15 against the initial overlap for 400 initialisations in both cases; right, fitted rates against the eigengap lying on the dotted line 2g.
 #
-# Left: for every initialisation of check 1, the distance to the limit at $t = 15$
+# Left: for every initialisation of Check 1, the distance to the limit at $t = 15$
 # against the initial overlap. In case 2 (orange) $|u^\top f(15)|$ is 1 up to
 # {glue:text}`ov_end:.0e` for all of them; the slowest are those starting almost
 # orthogonal to $u$. In case 1 (blue) every output norm is below
-# {glue:text}`f_end_pos:.1e`; the slowest start with $\|f(0)\|$ near 1. Values that are
-# exactly 0 in float64 are drawn at $10^{-17}$. Right: fitted
-# exponential rates against the gap between the two smallest eigenvalues of $C$, with
-# the prediction $2g$.
-# ```
+# {glue:text}`f_end_pos:.1e`; the slowest start with $\|f(0)\|$ near 1. Values that
+# are exactly 0 in float64 are drawn at $10^{-17}$. Right: fitted exponential rates
+# against the gap between the two smallest eigenvalues of $C$; every point lies on the
+# prediction $2g$, including the capped case-2 point at $g = 0.8$.
+# :::
 
 # %% [markdown]
 # ## The expected data matrix: minus the covariance
@@ -411,9 +437,12 @@ plt.close(fig)
 # draw, or another point of an i.i.d. sample). With $\mu = \mathbb{E}x$,
 #
 # $$
+# \begin{aligned}
 # \mathbb{E}\big[x_i(x_i^+ - x_i^-)^\top\big]
-# = \mathbb{E}[x_ix_i^\top] + \mathbb{E}[x_i]\,\mathbb{E}[\varepsilon_i]^\top - \mathbb{E}[x_i]\,\mathbb{E}[x_i^-]^\top
-# = \mathbb{E}[xx^\top] - \mu\mu^\top = \operatorname{Cov}(x),
+# &= \mathbb{E}[x_ix_i^\top] + \mathbb{E}[x_i]\,\mathbb{E}[\varepsilon_i]^\top
+#   - \mathbb{E}[x_i]\,\mathbb{E}[x_i^-]^\top\\
+# &= \mathbb{E}[xx^\top] - \mu\mu^\top = \operatorname{Cov}(x),
+# \end{aligned}
 # $$
 #
 # and the transposed term has the same expectation, so
@@ -423,182 +452,245 @@ plt.close(fig)
 # $-\mathbb{E}[xx^\top]$.) So in expectation the contrastive flow is in case 2 and, for
 # $z = 1$, learns the top principal direction of the data.
 #
-# Monte Carlo check: data $x = \mu + Ls$ with $s$ uniform on $[-\sqrt3, \sqrt3]^5$
-# (mean zero, identity covariance, not Gaussian), so $\operatorname{Cov}(x) = LL^\top$,
-# and $\mu \ne 0$. We draw {glue:text}`n_mc` independent data sets of $n = 40$ points,
-# build $C$ with `data.gaussian_positives` and `data.random_negatives` each time, and
-# compare the average with $-LL^\top$ entry by entry, in units of the Monte Carlo
-# standard error. Over the 15 distinct entries a $|z|$ above 4 has probability about
-# $10^{-3}$ under the claim; we assert $\max|z| < 4$. Against the wrong candidate
-# $-\mathbb{E}[xx^\top]$ the same test must fail.
+# Monte Carlo check ({func}`~ssl_notes.experiments.theorem3.mean_contrastive`): data
+# $x = \mu + Ls$ with $s$ uniform on $[-\sqrt3, \sqrt3]^5$ (mean zero, identity
+# covariance, not Gaussian), so $\operatorname{Cov}(x) = LL^\top$, and $\mu \ne 0$. We
+# draw {glue:text}`n_mc` independent data sets of $n = 40$ points, build $C$ with
+# {func}`~ssl_notes.data.gaussian_positives` and
+# {func}`~ssl_notes.data.random_negatives` each time, and compare the average with
+# $-LL^\top$ entry by entry, in units of the Monte Carlo standard error
+# ({func}`~ssl_notes.experiments.theorem3.max_z_score`).
 
 # %%
 glue("n_mc", N_MC, display=False)
-dm, n_mc_pts = 5, 40
 mu_x = np.array([1.0, -0.5, 0.8, 0.0, 0.3])
-L = np.tril(rng.standard_normal((dm, dm))) * 0.6 + np.eye(dm) * 0.5
-cov = L @ L.T
-Cs = np.empty((N_MC, dm, dm))
-for r in range(N_MC):
-    Xs = mu_x + rng.uniform(-np.sqrt(3), np.sqrt(3), (n_mc_pts, dm)) @ L.T
-    Cs[r] = losses.contrastive_matrix(Xs, data.gaussian_positives(Xs, 0.3, rng), data.random_negatives(Xs, rng))
-mean_C, se_C = Cs.mean(axis=0), Cs.std(axis=0, ddof=1) / np.sqrt(N_MC)
-iu = np.triu_indices(dm)
-z_right = np.abs((mean_C + cov) / se_C)[iu]
-z_wrong = np.abs((mean_C + cov + np.outer(mu_x, mu_x)) / se_C)[iu]
-print(f"mean of C against -Cov(x):   max |z| = {z_right.max():.2f} over {iu[0].size} entries (must be < 4)")
-print(f"mean of C against -E[xx^T]:  max |z| = {z_wrong.max():.1f} (the test detects the wrong expectation)")
-print(f"largest standard error {se_C.max():.1e}; eigenvalues of the mean of C: "
-      f"{np.array2string(np.linalg.eigvalsh(mean_C), precision=3)}")
-assert z_right.max() < 4
-assert z_wrong.max() > 4
-glue("mc_z", float(z_right.max()), display=False)
-glue("mc_z_wrong", float(z_wrong.max()), display=False)
+L = np.tril(rng.standard_normal((5, 5))) * 0.6 + np.eye(5) * 0.5
+mc = t3.mean_contrastive(mu_x, L, n=40, n_mc=N_MC, sigma=0.3, rng=rng)
+z_right = t3.max_z_score(mc, -L @ L.T)
+z_wrong = t3.max_z_score(mc, -L @ L.T - np.outer(mu_x, mu_x))
+print(f"against -Cov(x):  max |z| = {z_right:.2f} (must be < 4)")
+print(f"against -E[xx^T]: max |z| = {z_wrong:.1f} (must be > 4)")
+print(f"largest standard error {mc.se.max():.1e}")
+eig = np.array2string(np.linalg.eigvalsh(mc.mean), precision=3)
+print(f"eigenvalues of the mean of C: {eig}")
+assert z_right < 4 < z_wrong
+glue("mc_z", z_right, display=False)
+glue("mc_z_wrong", z_wrong, display=False)
 
 # %% [markdown]
+# :::{dropdown} Why 4
+# Each entry of the average is a mean of {glue:text}`n_mc` independent copies, so by
+# the central limit theorem its standardised deviation is close to a standard normal.
+# Over the 15 distinct entries a $|z|$ above 4 has probability about
+# $15\times6\times10^{-5}\approx10^{-3}$ under the claim; we assert $\max|z| < 4$.
+# Against the wrong candidate $-\mathbb{E}[xx^\top]$ (the non-contrastive expectation,
+# off by $\mu\mu^\top$) the same test must fail, and it does; the unit tests also feed
+# it $-2\operatorname{Cov}(x)$.
+# :::
+#
 # The largest standardised deviation from $-\operatorname{Cov}(x)$ is
-# {glue:text}`mc_z:.2f`; against $-\mathbb{E}[xx^\top]$ it is {glue:text}`mc_z_wrong:.0f`.
+# {glue:text}`mc_z:.2f`; against $-\mathbb{E}[xx^\top]$ it is
+# {glue:text}`mc_z_wrong:.0f`.
 #
 # ## Beyond one dimension
 #
 # For $z > 1$ the same mechanism works on subspaces: if $\lambda_z < \lambda_{z+1}$
 # (eigenvalues of $C$ in increasing order) and $M(0)$ is not degenerate (its span meets
-# the span of $u_{z+1}, \dots, u_d$ only in $0$), the span of $M(t)$ converges to that of
-# the eigenvectors $u_1, \dots, u_z$ of the $z$ most negative eigenvalues (this is the
-# known behaviour of Oja's subspace flow {cite}`yan1994oja`; a closed form for $MM^\top$
-# is derived in the closed-form chapter). The largest principal angle to the limit
-# then decays like $e^{-2(\lambda_{z+1} - \lambda_z)t}$. We check both on a $d = 8$
-# matrix with prescribed eigenvalues, for $z = 2, 3$ and twenty random initialisations,
-# using `dynamics.flow_projector` (the span of $M(t)$ from one eigendecomposition) and
-# one cross-check with the generic solver `dynamics.grassmann_flow_ode`.
+# the span of $u_{z+1}, \dots, u_d$ only in $0$), the span of $M(t)$ converges to that
+# of the eigenvectors $u_1, \dots, u_z$ of the $z$ most negative eigenvalues (the known
+# behaviour of Oja's subspace flow {cite}`yan1994oja`; a closed form for $MM^\top$ is
+# derived in the closed-form chapter). The largest principal angle to the limit then
+# decays like $e^{-2(\lambda_{z+1} - \lambda_z)t}$.
+# {func}`~ssl_notes.experiments.theorem3.check_subspace` checks both on a $d = 8$
+# matrix with prescribed eigenvalues, for $z = 2, 3$ and twenty random
+# initialisations, using {func}`~ssl_notes.dynamics.flow_projector` (the span of
+# $M(t)$ from one eigendecomposition); one cross-check uses the generic solver
+# {func}`~ssl_notes.dynamics.grassmann_flow_ode`.
 
 # %%
-d8 = 8
 lam8 = np.array([-1.5, -1.1, -0.6, -0.2, 0.1, 0.4, 0.9, 1.3])
-Q8 = manifold.haar_orthonormal(d8, d8, rng)
+Q8 = manifold.haar_orthonormal(8, 8, rng)
 C8 = Q8 @ np.diag(lam8) @ Q8.T
 t_sub = np.linspace(0.0, 30.0, 121)
-
-
-def angle_to(P_t, U):
-    """Largest principal angle between range(P) (rank z) and span(U), for each P in P_t."""
-    z = U.shape[1]
-    return np.array([metrics.subspace_distance(np.linalg.eigh(P)[1][:, -z:], U) for P in P_t])
-
-
-sub = {}
-for z in (2, 3):
-    angs = np.array([angle_to(dynamics.flow_projector(C8, manifold.haar_orthonormal(d8, z, rng), t_sub), Q8[:, :z])
-                     for _ in range(20)])
-    g = lam8[z] - lam8[z - 1]
-    r = np.median([fitted_rate(t_sub, np.tan(A), lo=1e-10, hi=1e-4) for A in angs])
-    sub[z] = (angs, g, r)
-    print(f"z = {z}: gap {g:.2f}; largest angle at t = 30 over 20 inits {angs[:, -1].max():.1e}; "
-          f"median fitted rate {r:.4f} vs 2 gap = {2 * g:.4f}")
-    assert angs[:, -1].max() < 1e-6
-    assert abs(r / (2 * g) - 1) < 0.02
-M0c = manifold.haar_orthonormal(d8, 3, rng)
-cross = metrics.subspace_distance(dynamics.grassmann_flow_ode(C8, M0c, 30.0), Q8[:, :3])
-print(f"cross-check, generic ODE solver, z = 3: angle at t = 30 {cross:.1e}")
+subs = [t3.check_subspace(C8, z, t_sub, 20, rng) for z in (2, 3)]
+print(f"{'z':>2} {'gap':>5} {'max angle T':>12} {'rate':>7} {'2 gap':>6}")
+for s in subs:
+    print(
+        f"{s.z:>2} {s.gap:5.2f} {s.final:12.1e} "
+        f"{s.rate.fitted:7.4f} {s.rate.predicted:6.3f}"
+    )
+assert all(s.passed for s in subs)
+M0c = manifold.haar_orthonormal(8, 3, rng)
+cross = metrics.subspace_distance(
+    dynamics.grassmann_flow_ode(C8, M0c, 30.0), Q8[:, :3]
+)
+print(f"generic ODE solver, z = 3: angle at t = 30 {cross:.1e}")
 assert cross < 1e-6
-glue("sub_end", float(max(s[0][:, -1].max() for s in sub.values())), display=False)
+glue("sub_end", max(s.final for s in subs), display=False)
 
 # %% [markdown]
 # All forty runs end within {glue:text}`sub_end:.0e` rad of the span of the $z$ most
-# negative eigenvectors, at the predicted rate.
+# negative eigenvectors, at the predicted rate (within 2 %, for the reason given in
+# Check 2).
 #
-# ## Where it breaks
+# ## Where it breaks: tied eigenvalues for z > 1
 #
-# Each hypothesis of {prf:ref}`Theorem 3 <thm-convergence>` (and of its $z > 1$ extension) is
-# dropped in turn, from the settings above:
-#
-# 1. *Case 1 with $\|f(0)\| = 1$.* If the points form a basis of all of
-#    $\mathbb{R}^d$ ($k = d$; the paper's "the $x_i$ form a basis"), $\|f\| = 1$ forever
-#    and, $D$ being positive definite, $f$ converges to $\pm$ the eigenvector of the
-#    *smallest positive* eigenvalue of $D$ instead of 0: the loss cannot reach 0 on the
-#    unit sphere.
-# 2. *Case 2 with $u^\top f(0) = 0$.* Then $u^\top f(t) = 0$ for all $t$ and the outputs
-#    converge to the next eigen-direction available, here $\pm u_2$. This set is invariant
-#    but repelling: in floating point the round-off component along $u$ grows like
-#    $e^{2gt}$ and the trajectory eventually leaves for $\pm u$ anyway, so the hypothesis
-#    excludes only an unstable, measure-zero set of initialisations.
-# 3. *Case 2 with a double smallest eigenvalue.* The outputs converge into the
-#    two-dimensional eigenspace, at a point that depends on the initialisation: the
-#    overlap with any fixed unit vector $u$ of it does not go to 1.
-# 4. *$z > 1$ with $\lambda_z = \lambda_{z+1}$.* The span of $M(t)$ contains
-#    $u_1, \dots, u_{z-1}$ in the limit but picks an initialisation-dependent direction of
-#    the tied eigenspace: the angle to the span of $u_1, \dots, u_z$ stays away from 0.
+# Each hypothesis matters. The exercises below drop those of the theorem
+# ($\|f(0)\| < 1$, $u^\top f(0)\ne0$, a simple smallest eigenvalue); here we drop the
+# gap $\lambda_z < \lambda_{z+1}$ of the extension. With $z = 2$ and
+# $\lambda_2 = \lambda_3$ the span of $M(t)$ contains $u_1$ in the limit but picks an
+# initialisation-dependent direction of the tied eigenspace: the angle to the span of
+# $u_1, u_2$ stays away from 0.
 
 # %%
 T_br = 40.0
-t_br = np.array([0.0, T_br])
-# 1. k = d: the basis spans R^4, so ||f|| = 1 always
-Xfull = manifold.haar_orthonormal(k, k, rng)
-Cfull = Xfull @ D_pos @ Xfull.T
-Mf = dynamics.grassmann_flow(Cfull, manifold.haar_orthonormal(k, 1, rng), T_br)
-f_full = Xfull.T @ Mf[:, 0]
-print(f"1. k = d, D > 0: ||f(T)|| = {np.linalg.norm(f_full):.6f} (not 0); "
-      f"|<f(T), u_min(D)>| = {abs(f_full @ R[:, 0]):.6f}")
-assert abs(np.linalg.norm(f_full) - 1) < 1e-12 and abs(abs(f_full @ R[:, 0]) - 1) < 1e-6
-# 2. u^T f(0) = 0. In the eigenbasis of D (coordinates R^T f) the u-coordinate is exactly 0 and
-#    the equation keeps it exactly 0; in the original coordinates round-off puts ~1e-17 on u,
-#    which the flow amplifies like e^{2 g t} (the set u^T f = 0 is invariant but repelling).
-T_perp = 60.0
-G0 = R.T @ F0[:, :10]
-G0[0] = 0.0
-Gperp = solve_f(np.diag([-0.8, -0.3, 0.5, 1.0]), G0, np.array([0.0, T_perp]))[-1]
-F_generic = solve_f(D_neg, R @ G0, np.array([0.0, T_perp]))[-1]
-print(f"2. u.f(0) = 0: in eigen-coordinates max |u.f(T)| = {np.abs(Gperp[0]).max():.0e} and "
-      f"min |<f(T), u_2>| = {np.abs(Gperp[1]).min():.9f}; in generic coordinates round-off grows to "
-      f"min |u.f(T)| = {np.abs(u_min @ F_generic).min():.3f} by t = {T_perp:g}")
-assert np.all(Gperp[0] == 0.0) and np.abs(np.abs(Gperp[1]) - 1).max() < 1e-6
-assert np.abs(u_min @ F_generic).min() > 0.5
-# 3. a double smallest eigenvalue
-D_dbl = R @ np.diag([-0.8, -0.8, 0.5, 1.0]) @ R.T
-Fdbl = solve_f(D_dbl, F0, t_br)[-1]
-in_space = np.linalg.norm(R[:, :2].T @ Fdbl, axis=0)
-ov = np.abs(u_min @ Fdbl)
-print(f"3. double eigenvalue: ||projection of f(T) on the eigenspace|| in [{in_space.min():.6f}, {in_space.max():.6f}]; "
-      f"|<f(T), u>| ranges over [{ov.min():.2f}, {ov.max():.2f}]")
-assert np.abs(in_space - 1).max() < 1e-6 and ov.min() < 0.5
-# 4. z = 2 with lambda_2 = lambda_3
-C_tie = Q8 @ np.diag([-1.5, -0.8, -0.8, -0.2, 0.1, 0.4, 0.9, 1.3]) @ Q8.T
-ang_tie = np.array([angle_to(dynamics.flow_projector(C_tie, manifold.haar_orthonormal(d8, 2, rng), t_br), Q8[:, :2])[-1]
-                    for _ in range(20)])
-ang_u1 = []
+lam_tie = np.array([-1.5, -0.8, -0.8, -0.2, 0.1, 0.4, 0.9, 1.3])
+C_tie = Q8 @ np.diag(lam_tie) @ Q8.T
+ang_tie, miss_u1 = [], []
 for _ in range(20):
-    P = dynamics.flow_projector(C_tie, manifold.haar_orthonormal(d8, 2, rng), T_br)
-    ang_u1.append(np.linalg.norm(Q8[:, 0] - P @ Q8[:, 0]))
-print(f"4. z = 2, lambda_2 = lambda_3: angle to span(u_1, u_2) at t = {T_br:g} over 20 inits in "
-      f"[{ang_tie.min():.2f}, {ang_tie.max():.2f}] rad; u_1 still learned (distance {max(ang_u1):.0e})")
-assert np.median(ang_tie) > 0.1 and max(ang_u1) < 1e-6
+    P = dynamics.flow_projector(
+        C_tie, manifold.haar_orthonormal(8, 2, rng), T_br
+    )
+    ang_tie.append(t3.projector_angles(P[None], Q8[:, :2])[0])
+    miss_u1.append(np.linalg.norm(Q8[:, 0] - P @ Q8[:, 0]))
+print(f"angle to span(u_1, u_2) at t = {T_br:g} over 20 inits:")
+print(f"  in [{min(ang_tie):.2f}, {max(ang_tie):.2f}] rad")
+print(f"u_1 still learned: distance {max(miss_u1):.0e}")
+assert np.median(ang_tie) > 0.1 and max(miss_u1) < 1e-6
 glue("tie_median", float(np.median(ang_tie)), display=False)
-glue("dbl_min", float(ov.min()), display=False)
 
 # %% [markdown]
 # In the tied case the median angle to the span of $u_1, u_2$ stays at
-# {glue:text}`tie_median:.2f` rad at $t = 40$ (while $u_1$ is learned); with a double
-# smallest eigenvalue of $D$ the final overlap with one fixed eigenvector can be as low as
-# {glue:text}`dbl_min:.2f`. Without a negative eigenvalue and with the basis spanning all
-# of $\mathbb{R}^d$ the outputs stay on the unit sphere instead of vanishing.
+# {glue:text}`tie_median:.2f` rad at $t = 40$, while $u_1$ is learned.
+#
+# ## Exercises
+#
+# :::{exercise} A basis of the whole space
+# :label: ex-theorem3-full-basis
+#
+# Case 1 assumes $\|f(0)\| < 1$. If the points form a basis of all of $\mathbb{R}^d$
+# ($k = d$, the paper's "the $x_i$ form a basis"), then $\|f\| = 1$ always. Where do
+# the outputs go when $D$ is positive definite?
+# :::
+#
+# :::{solution-start} ex-theorem3-full-basis
+# :class: dropdown
+# :::
+#
+# On the unit sphere (10) is the flow of $m$ itself with $C = D$ (up to the rotation
+# $X$), which converges to $\pm$ the eigenvector of the smallest eigenvalue of $D$,
+# here positive: the loss cannot reach 0 on the sphere.
+
+# %%
+Xfull = manifold.haar_orthonormal(k, k, rng)
+m_T = dynamics.grassmann_flow(
+    Xfull @ D_pos @ Xfull.T, manifold.haar_orthonormal(k, 1, rng), T_br
+)
+f_full = Xfull.T @ m_T[:, 0]
+print(f"||f(T)|| = {np.linalg.norm(f_full):.6f}")
+print(f"|<f(T), u_min(D)>| = {abs(f_full @ R[:, 0]):.6f}")
+assert abs(np.linalg.norm(f_full) - 1) < 1e-12
+assert abs(abs(f_full @ R[:, 0]) - 1) < 1e-6
+
+# %% [markdown]
+# The outputs keep unit norm and align with the eigenvector of the smallest, positive,
+# eigenvalue of $D$: without room outside the span of the data there is no collapse
+# to 0.
+#
+# :::{solution-end}
+# :::
+#
+# :::{exercise} Starting orthogonal to u
+# :label: ex-theorem3-orthogonal
+#
+# Case 2 assumes $u^\top f(0)\ne0$. Show that $u^\top f(0) = 0$ implies
+# $u^\top f(t) = 0$ for all $t$, find the limit, and explain why floating point
+# escapes it anyway.
+# :::
+#
+# :::{solution-start} ex-theorem3-orthogonal
+# :class: dropdown
+# :::
+#
+# $a = u^\top f$ solves $\dot a = 2a(f^\top Df - \lambda)$, so $a(0) = 0$ gives $a = 0$:
+# the flow stays in $u^\perp$, where it converges to $\pm$ the next eigenvector $u_2$.
+# In the eigenbasis of $D$ the $u$-coordinate is exactly 0 and stays 0; in generic
+# coordinates round-off puts about $10^{-17}$ on $u$, which grows like $e^{2gt}$: the
+# invariant set is repelling and the trajectory leaves for $\pm u$.
+
+# %%
+T_perp = 60.0
+G0 = R.T @ (Xb.T @ M0[:, :10])  # eigen-coordinates of D_neg
+G0[0] = 0.0
+lam_neg = np.diag([-0.8, -0.3, 0.5, 1.0])
+Gp = t3.solve_f(lam_neg, G0, [0.0, T_perp]).final
+Fg = t3.solve_f(D_neg, R @ G0, [0.0, T_perp]).final
+print(f"eigen-coordinates: max |u.f(T)| = {np.abs(Gp[0]).max():.0e}")
+print(f"  min |<f(T), u_2>| = {np.abs(Gp[1]).min():.9f}")
+print(f"generic: min |u.f(T)| = {np.abs(u_min @ Fg).min():.3f}")
+assert np.all(Gp[0] == 0.0) and np.abs(np.abs(Gp[1]) - 1).max() < 1e-6
+assert np.abs(u_min @ Fg).min() > 0.5
+
+# %% [markdown]
+# Exactly orthogonal starts go to $\pm u_2$; the same starts written in generic
+# coordinates end near $\pm u$ by $t = 60$. The hypothesis excludes an unstable,
+# measure-zero set.
+#
+# :::{solution-end}
+# :::
+#
+# :::{exercise} A double smallest eigenvalue
+# :label: ex-theorem3-double
+#
+# Let the smallest eigenvalue of $D$ be double. Where do the outputs converge? Does the
+# overlap with one fixed unit eigenvector $u$ of the eigenspace go to 1?
+# :::
+#
+# :::{solution-start} ex-theorem3-double
+# :class: dropdown
+# :::
+#
+# The argument of case 2 applied to the projection onto the eigenspace shows that $f$
+# converges into the two-dimensional eigenspace, with unit norm; within it nothing
+# moves $f$ (the loss is constant there), so the limit depends on the start and the
+# overlap with a fixed $u$ does not go to 1.
+
+# %%
+D_dbl = R @ np.diag([-0.8, -0.8, 0.5, 1.0]) @ R.T
+F_dbl = t3.solve_f(D_dbl, Xb.T @ M0, [0.0, T_br]).final
+in_space = np.linalg.norm(R[:, :2].T @ F_dbl, axis=0)
+ov = np.abs(u_min @ F_dbl)
+print(f"in the eigenspace: [{in_space.min():.6f}, {in_space.max():.6f}]")
+print(f"|<f(T), u>| ranges over [{ov.min():.2f}, {ov.max():.2f}]")
+assert np.abs(in_space - 1).max() < 1e-6 and ov.min() < 0.5
+glue("dbl_min", float(ov.min()), display=False)
+
+# %% [markdown]
+# Every output ends in the eigenspace with unit norm, but the overlap with one fixed
+# eigenvector can be as low as {glue:text}`dbl_min:.2f`: the limit is a point of the
+# eigenspace chosen by the start.
+#
+# :::{solution-end}
+# :::
 #
 # ## What we learned
 #
 # - For $z = 1$ and an orthonormal basis, the outputs obey (10) in the unit ball; with
-#   $D$ positive definite and $\|f(0)\| < 1$ they vanish, with a simple negative smallest
-#   eigenvalue they converge to $\pm u$ with the sign of $u^\top f(0)$. Both hold for all
-#   {glue:text}`n_init` initialisations tested, inside explicit bounds (final distances
-#   {glue:text}`f_end_pos:.1e` and {glue:text}`f_end_neg:.1e`).
+#   $D$ positive definite and $\|f(0)\| < 1$ they vanish, with a simple negative
+#   smallest eigenvalue they converge to $\pm u$ with the sign of $u^\top f(0)$. Both
+#   hold for all {glue:text}`n_init` initialisations tested, inside explicit bounds
+#   (final distances {glue:text}`f_end_pos:.1e` and {glue:text}`f_end_neg:.1e`).
 # - The rate is twice the gap between the two smallest eigenvalues of $C$, measured to
-#   {glue:text}`rate_err:.0e`; the zero eigenvalues from outside the span of the data can
-#   set that gap.
+#   {glue:text}`rate_err:.0e`; the zero eigenvalues from outside the span of the data
+#   can set that gap.
 # - In expectation the contrastive $C$ is $-\operatorname{Cov}(x)$ (Monte Carlo
-#   $\max|z| =$ {glue:text}`mc_z:.2f`), so the typical case is the second: a one-dimensional
-#   constrained contrastive model learns the top principal direction.
+#   $\max|z| =$ {glue:text}`mc_z:.2f`), so the typical case is the second: a
+#   one-dimensional constrained contrastive model learns the top principal direction.
 # - For $z > 1$ the span converges to the $z$ most negative eigenvectors when
 #   $\lambda_z < \lambda_{z+1}$ and stalls at an initialisation-dependent subspace when
-#   they tie. The hypotheses $\|f(0)\| < 1$, $u^\top f(0)\ne 0$ and simplicity each matter.
+#   they tie. The hypotheses $\|f(0)\| < 1$, $u^\top f(0)\ne 0$ and simplicity each
+#   matter (exercises).
 
 # %% tags=["remove-cell"]
-# Reached only when every check above passed; the results overview page shows it.
+# Reached only when every check above passed (the overview page shows it).
 glue("checks_status", "passed", display=False)
