@@ -268,23 +268,24 @@ for name, (X, Xp, Xn) in sets.items():
         C = p1.loss_matrix(X, Xp, Xn, loss)
         lam = np.linalg.eigvalsh(C)
         settings[name, loss] = {"C": C}
-        print(
-            f"{name:5s} {loss:14s}",
-            *(f"{v:+8.3f}" for v in lam[[0, 1, 2, -1]]),
-        )
+        vals = " ".join(f"{v:+8.3f}" for v in lam[[0, 1, 2, -1]])
+        print(f"{name:5s} {loss:14s} {vals}")
         assert lam[0] < 0 and lam[0] < lam[1]  # item 3, and divergence
 
 # %% [markdown]
 # ## Check 1: gradient descent tracks $\exp(-2\eta Ct)W(0)$, with error $O(\eta)$
 #
 # We train $f(x) = W^\top x$ by plain gradient descent on the loss itself
-# (autograd on (1) or (2), not on the formula $2CW$), from $W_0$ with i.i.d.
+# ({func}`~ssl_notes.experiments.proposition1.train_linear`: autograd on (1) or
+# (2), not on the formula $2CW$), from $W_0$ with i.i.d.
 # $N(0, 1/d)$ entries. We measure the learning rate by
 # $\varepsilon = 2\eta|\lambda_1|$, the relative growth per step of the fastest
 # direction, and stop at a fixed flow time $\eta t$ (here
 # $2\eta t|\lambda_1| = 2$): $t = 50$ steps at $\varepsilon = 0.04$ and
 # $t = 100$ at $\varepsilon = 0.02$, where we compare $W_t$ with
-# $\exp(-2\eta Ct)W_0$ ({func}`~ssl_notes.experiments.proposition1.order_check`).
+# $\exp(-2\eta Ct)W_0$
+# ({func}`~ssl_notes.experiments.proposition1.linear_flow`; the whole check is
+# {func}`~ssl_notes.experiments.proposition1.order_check`).
 #
 # - **Item 2 for gradient descent**, to rounding: $W_t = (I - 2\eta C)^tW_0$,
 #   computed as a separate matrix recursion
@@ -507,7 +508,8 @@ plt.close(fig)  # shown once, where the caption is
 # {prf:ref}`Lemma 1 <lemma-no-interaction>`. We train three more models on the
 # lifted moons with the contrastive loss and plain gradient descent
 # ({func}`~ssl_notes.experiments.proposition1.train_embedding`), from the same
-# kind of random start, and follow the effective rank of the embedding of the
+# kind of random start
+# ({func}`~ssl_notes.experiments.proposition1.seeded_model`), and follow the effective rank of the embedding of the
 # anchors $F_t = f_t(X)$ ($\exp$ of the entropy of its normalised singular
 # values: $z$ for equal singular values, 1 for rank one):
 #
@@ -591,10 +593,8 @@ t_coll = int(np.argmax(net_run.erank < 1.01))  # the embedding collapsed
 i_coll = int(np.argmax(ks >= t_coll))  # first kernel checkpoint from then
 print("step  effective rank  kernel moved  off-diag / diag")
 for i in range(0, i_coll + 1, 2):
-    print(
-        f"{ks[i]:4d}  {net_run.erank[ks[i]]:14.3f}  {moved[i]:12.1e}  "
-        f"{net_run.kernel_ratio[i]:15.3f}"
-    )
+    er, kr = net_run.erank[ks[i]], net_run.kernel_ratio[i]
+    print(f"{ks[i]:4d}  {er:14.3f}  {moved[i]:12.1e}  {kr:15.3f}")
 sv_net = net_run.sv[:, 0]
 glue("p1_t_lazy", t_lazy, display=False)
 glue("p1_erank_lazy", float(net_run.erank[t_lazy]), display=False)
@@ -733,10 +733,8 @@ for kind in ["linear", "kernel", "network"]:
     glue(f"p1_sc_erank_{kind}", float(run.erank[-1]), display=False)
 measured = runs["linear", "spectral"].sv[-1] / np.sqrt(X.shape[0])
 print("linear: sigma_k(F)/sqrt(n) =", np.round(measured, 3))
-print(
-    "        predicted sqrt(mu_k) =",
-    np.round(p1.spectral_targets(X, Xp, Z), 3),
-)
+predicted = p1.spectral_targets(X, Xp, Z)
+print("        predicted sqrt(mu_k) =", np.round(predicted, 3))
 
 # %% tags=["hide-input"]
 fig, ax = new_figure(width=6.4, height=3.3)
@@ -853,6 +851,42 @@ assert chk.passed and off > chk.fit_tol
 # misses the flow's rate by far more: at this step size the $O(\eta)$ gap of
 # Check 2 is resolved by the fit itself, and the Taylor expansion of the gap
 # still holds.
+#
+# :::{solution-end}
+# :::
+
+# %% [markdown]
+# :::{exercise} No negative eigenvalue
+# :label: ex-proposition1-positive
+#
+# Shift the moons' contrastive $C$ by $2|\lambda_1|I$, so that every eigenvalue
+# is positive, and run gradient descent as in Check 2. Which half of item 3
+# survives: the collapse of $\sigma_2/\sigma_1$, or the divergence of
+# $\|W_t\|_2$?
+# :::
+#
+# :::{solution-start} ex-proposition1-positive
+# :class: dropdown
+# :::
+#
+# The shift changes no difference $\lambda_j - \lambda_1$, so the direction
+# still collapses onto $u_1$ at the rate $\log(g_1/g_2)$; but now every
+# $g_j = 1 - 2\eta\lambda_j$ lies in $(0, 1)$ and $\|W_t\|_2 \le
+# \|B\|_2g_1^t \to 0$: the embedding collapses *and* vanishes.
+
+# %%
+lam1 = np.linalg.eigvalsh(S["C"])[0]
+C_pos = S["C"] + 2 * abs(lam1) * np.eye(5)  # every eigenvalue positive
+eta = 0.04 / (2 * abs(lam1))  # the step of Check 2
+Ws = p1.gd_recursion(C_pos, S["W0"], eta, 800, record=True)
+sv = np.linalg.svd(Ws, compute_uv=False)
+ratio, shrink = sv[-1, 1] / sv[-1, 0], sv[-1, 0] / sv[0, 0]
+print(f"sigma2/sigma1 {ratio:.1e}, ||W_t|| / ||W_0|| {shrink:.1e}")
+assert ratio < 1e-6 and shrink < 1e-3
+
+# %% [markdown]
+# The ratio falls as before while the norm shrinks: the divergence needs
+# $\lambda_1 < 0$, the collapse only needs $\lambda_1 < \lambda_2$.
 #
 # :::{solution-end}
 # :::
