@@ -17,7 +17,9 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     name : str
         The key of the ``{glue:}`` roles, non-empty.
     variable : object
-        The value (a Python ``float``/``int``/``str``, or a figure).
+        The value (a Python ``float``/``int``/``str``, or a figure). A NumPy scalar
+        is stored as the Python number it holds (myst-nb would store its repr,
+        ``np.float64(...)``, which a ``{glue:text}`` format cannot read).
     display : bool
         Also show the value in the cell output.
     """
@@ -27,6 +29,8 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
     # bootstrap imports ssl_notes before anything is installed).
     if not isinstance(display, bool):
         raise TypeError(f"display: expected True or False, got {display!r}")
+    if type(variable).__module__ == "numpy" and getattr(variable, "shape", None) == ():
+        variable = variable.item()  # np.float64(0.5) -> 0.5 (no numpy import here)
     try:
         from myst_nb import glue as _glue
     except ImportError:
