@@ -421,15 +421,17 @@ for (name, loss), S in settings.items():
 # whose $u_2$-part grows like $g_2^t$ while $\sigma_1$ grows like $g_1^t$;
 # steps with $\sigma_2/\sigma_1 < 10^{-10}$ are left out of the fit.
 #
-# An earlier version of this chapter used one tolerance for every setting,
+# A single tolerance for every setting would be tempting:
 # $\delta_{\text{tr}} = 1/(2eR_a) =$ {glue:text}`p1_delta_heur:.4f` at
-# $R_a = 14$ (the text even printed it as 0.026, which is $1/(eR_a)$): the
-# largest change $g\,e^{-2gR}$ of the local rate that one next direction,
-# $\lambda_3 = \lambda_2 + g(\lambda_2 - \lambda_1)$, *of weight at most one*
-# can cause. That weight is not bounded by one: on MNIST (contrastive) the
-# bound above is {glue:text}`p1_delta_tr:.3f`. The bound now comes from the
-# spectrum and $W_0$ of each setting and does not use the claimed rate, so a
-# wrong claim cannot widen it.
+# $R_a = 14$, the largest change $g\,e^{-2gR}$ of the local rate (maximised
+# over $g$ at $R = R_a$) that one next direction
+# $\lambda_3 = \lambda_2 + g(\lambda_2 - \lambda_1)$ *of weight at most one*
+# can cause. But nothing bounds that weight by one: on MNIST (contrastive) the
+# bound above is {glue:text}`p1_delta_tr:.3f`, and the measured error there,
+# {glue:text}`p1_fit_err_mnist:.3f`, comes close to $\delta_{\text{tr}}$. So
+# each setting gets its
+# own bound, from its spectrum and its $W_0$; it does not use the claimed rate,
+# so a wrong claim cannot widen it.
 # :::
 #
 # The second claim, per step and divided by $\eta^2$: the measured gap
@@ -447,7 +449,9 @@ for (name, loss), S in settings.items():
     assert r.gap_passed
 rates = [S["rate"] for S in settings.values()]
 glue("p1_rate_err_max", max(r.fit_error for r in rates), display=False)
-glue("p1_delta_tr", max(r.transient_tol for r in rates), display=False)
+mnist = settings["MNIST", "contrastive"]["rate"]
+glue("p1_delta_tr", mnist.transient_tol, display=False)
+glue("p1_fit_err_mnist", mnist.fit_error, display=False)
 glue("p1_delta_heur", 1 / (2 * np.e * 14.0), display=False)
 gap_rel = max(abs(r.gap / r.claimed_rate) for r in rates)
 glue("p1_gap_rel", float(gap_rel), display=False)
