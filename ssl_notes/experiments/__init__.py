@@ -28,7 +28,11 @@ modules are named after their chapters:
 - :mod:`ssl_notes.experiments.linear_ssl_pca`:
   What linear SSL learns (PCA);
 - :mod:`ssl_notes.experiments.mnist_experiment`:
-  The MNIST experiment.
+  The MNIST experiment;
+- :mod:`ssl_notes.experiments.beyond_two_losses`:
+  Beyond the two losses (InfoNCE, remarks and footnotes of the paper);
+- :mod:`ssl_notes.experiments.bridge`:
+  From the linear theory to real training.
 """
 
 __all__: list[str] = []
