@@ -75,7 +75,8 @@ def test_chapter_runs_in_a_fresh_environment_that_installs_ssl_notes(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "|direct - trace|" in result["stdout"]
+    # the chapter's table of the trace identity (header and a row) was printed
+    assert "|L - Tr|" in result["stdout"] and "contrastive" in result["stdout"]
     installed = subprocess.run(
         [py, "-c", "import ssl_notes; print(ssl_notes.__file__)"],
         capture_output=True,
