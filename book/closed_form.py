@@ -23,6 +23,7 @@
 # takes to learn as a function of the eigengap of $C$, and the (measure-zero, but real)
 # set of initialisations that never learn.
 #
+# (departure-closed-form)=
 # **What the paper says.** After Theorem 2, {cite}`esser2024dynamics` notes that
 # equations like its (9) were analysed by Yan, Helmke and Moore and by Fukumizu (1998),
 # that the usual route converts them into a matrix Riccati equation, and announces "a

@@ -79,6 +79,7 @@ print(f"device {device}, size {SIZE}")
 # - the plain loss $L(W, V) = \operatorname{Tr}(V^\top W^\top CWV) = M^\top CM$;
 # - the scaled loss $g(W, V) = M^\top CM/\|M\|^2$, the Rayleigh quotient of $M$.
 #
+# (departure-example1-power)=
 # **Which scaled loss.** The paper compares the plain loss with "the scaling loss that
 # corresponds to orthogonality constraints" {cite}`esser2024dynamics`; in the text of
 # the paper available to us the formula itself was lost. The mathematics fixes it. A
@@ -199,6 +200,7 @@ glue("ex_l2", float(lam[1]), display=False)
 # :::
 
 # %% [markdown]
+# (departure-example1-blowup)=
 # ## Check 1: the plain loss blows up in finite time, and its direction converges
 #
 # From {glue:text}`ex_ninit` random Gaussian starts ($W$, $V$ with i.i.d. $N(0, 1/2)$

@@ -214,6 +214,7 @@ glue("l1_err_eq3", eq3.error, display=False)
 # $c_{kl} = (x^\top x'/d)^2\,\mathbb{E}[\sigma'(u)^2\sigma'(u')^2]$.
 # :::
 #
+# (departure-lemma1-proof)=
 # ## The paper's proof keeps only the last layer, and that is wrong
 #
 # The paper's appendix argues in two steps {cite}`esser2024dynamics`. First,
@@ -591,6 +592,7 @@ plt.close(fig)  # shown once, where the caption is
 # rate of a mean of $h$ independent hidden units.
 
 # %% [markdown]
+# (departure-lemma1-output-weights)=
 # ## Where it breaks: output weights with a common component
 #
 # The proof of item 3 used $\mathbb{E}V_{jk}V_{jl} = 0$ for $k \ne l$. Shift every

@@ -26,6 +26,7 @@
 # drop the negatives, and the expectation is a different matrix: the method stops
 # being PCA, by an amount we can compute.
 #
+# (departure-linear-ssl-negatives)=
 # The paper {cite}`esser2024dynamics` computes $\mathbb{E}\,C = -\operatorname{Cov}(x)$
 # for negatives drawn independently from the population, in its discussion of
 # Theorem 3 (the formula was lost in the extraction of its text); the paper's

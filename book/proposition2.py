@@ -370,6 +370,7 @@ glue("p2_fit_rate", wd.fitted_rate, display=False)
 # $2(\lambda_2 - \lambda_1) =$ {glue:text}`p2_flow_rate:.4f`, whatever $\beta$: weight
 # decay decides how large $M$ becomes, never how fast its columns align.
 #
+# (departure-proposition2-psd)=
 # ## Check 4: positive semi-definite C
 #
 # For $C\succeq0$ the Frobenius constraint is never active at the optimum. Then
@@ -501,6 +502,7 @@ plt.close(fig)
 # {numref}`fig-proposition2-singular-values` is the whole proposition in one picture.
 
 # %% [markdown]
+# (departure-proposition2-simple)=
 # ## Where it breaks: a repeated smallest eigenvalue
 #
 # Collapse to rank one used that $\lambda_1$ is simple. If $\lambda_1 = \lambda_2$,
