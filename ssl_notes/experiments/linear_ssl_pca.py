@@ -673,7 +673,8 @@ def one_draw_sweep(
     angle of its learned subspace to the top-z principal subspace V of the n
     images, the Davis–Kahan bound (:func:`davis_kahan` with
     :math:`\mathbb{E}\,C = -\hat\Sigma`), :math:`\|FV\|_F` and its prediction
-    :math:`\sqrt{\|F_{\rm neg}V\|_F^2 + \sigma^2\,` :func:`noise_term` :math:`}`.
+    :math:`\sqrt{\|F_{\rm neg}V\|_F^2 + \sigma^2 T}`, with T the value of
+    :func:`noise_term`.
 
     Parameters
     ----------
