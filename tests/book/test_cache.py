@@ -59,6 +59,7 @@ def test_second_build_executes_nothing_and_changes_still_arrive(tmp_path):
     root.mkdir()
     shutil.copy(ROOT / "_config.yml", root)
     shutil.copy(ROOT / "references.bib", root)
+    shutil.copytree(ROOT / "_assets", root / "_assets")
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: index\nchapters:\n  - file: tiny\n"
     )
