@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_array, as_matrix, check_same_shape, check_symmetric
+from ._validate import (
+    as_array,
+    as_matrix,
+    check_choice,
+    check_positive_float,
+    check_same_shape,
+    check_symmetric,
+)
 
 __all__ = [
     "contrastive_loss",
@@ -36,6 +43,9 @@ __all__ = [
     "spectral_contrastive_loss",
     "DataMatrix",
     "data_matrix",
+    "info_nce_loss",
+    "info_nce_matrix",
+    "multi_contrastive_matrix",
 ]
 
 
@@ -303,3 +313,142 @@ def data_matrix(X: Any, X_pos: Any, X_neg: Any | None = None) -> DataMatrix:
     Z.setflags(write=False)
     D_blocks.setflags(write=False)
     return DataMatrix(Z, D_blocks)
+
+
+def info_nce_loss(
+    f: Callable[[Any], Any],
+    X: Any,
+    X_pos: Any,
+    tau: float = 1.0,
+    similarity: str = "dot",
+) -> Any:
+    r"""InfoNCE (van den Oord et al. 2018) with in-batch negatives.
+
+    .. math:: L_\tau(f) = \frac1n\sum_{i=1}^n \Big[-s_{ii}
+              + \log\sum_{j=1}^n e^{s_{ij}}\Big],
+              \qquad s_{ij} = \operatorname{sim}(f(x_i), f(x_j^+))/\tau,
+
+    the cross-entropy of picking the anchor's own positive among the n positives
+    of the batch (the other n - 1 are its negatives). ``similarity="dot"`` uses
+    :math:`\operatorname{sim}(u, v) = u^\top v`; ``"cosine"`` uses
+    :math:`u^\top v/(\lVert u\rVert\lVert v\rVert)` (SimCLR's choice, one
+    direction of its symmetric loss).
+
+    Parameters
+    ----------
+    f : callable
+        Embedding, ``(n, d)`` to ``(n, z)`` (or ``(n,)``); numpy or torch
+        (differentiable) as in :func:`contrastive_loss`.
+    X, X_pos : array_like, shape (n, d), n >= 2
+        Anchors and their positives.
+    tau : float > 0
+        Temperature.
+    similarity : {"dot", "cosine"}
+
+    Returns
+    -------
+    float or 0-d tensor (the type ``f`` returns)
+    """
+    X, X_pos = _check_points(("X", "X_pos"), X, X_pos)
+    tau = check_positive_float("tau", tau)
+    similarity = check_choice("similarity", similarity, ("dot", "cosine"))
+    n = X.shape[0]
+    if n < 2:
+        raise ValueError(f"X: InfoNCE needs at least 2 pairs, got n = {n}")
+    F, Fp = _embed(f, X, "X"), _embed(f, X_pos, "X_pos")
+    if similarity == "cosine":
+        for name, A in (("f(X)", F), ("f(X_pos)", Fp)):
+            norms = (A**2).sum(-1) ** 0.5
+            if bool((norms == 0).any()):
+                raise ValueError(f"{name}: a zero embedding has no cosine similarity")
+        F = F / (F**2).sum(-1, keepdims=True) ** 0.5
+        Fp = Fp / (Fp**2).sum(-1, keepdims=True) ** 0.5
+    S = (F @ Fp.T) / tau
+    if _is_torch(S):
+        import torch
+
+        return (torch.logsumexp(S, dim=1) - torch.diagonal(S)).mean()
+    top = S.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(S - top).sum(axis=1))
+    return float(np.mean(lse - np.diag(S)))
+
+
+def info_nce_matrix(X: Any, X_pos: Any, M: Any, tau: float = 1.0) -> np.ndarray:
+    r"""The state-dependent data matrix of dot-product InfoNCE, :math:`C_\tau(M)`.
+
+    For :math:`f(x) = M^\top x` and :math:`s_{ij} = x_i^\top MM^\top x_j^+/\tau`,
+
+    .. math:: C_\tau(M) = \frac{1}{2n\tau}\sum_{i,j=1}^n (P_{ij} - \delta_{ij})
+              \big(x_i x_j^{+\top} + x_j^+ x_i^\top\big),
+              \qquad P_{ij} = \frac{e^{s_{ij}}}{\sum_k e^{s_{ik}}},
+
+    so that :math:`\nabla_M L_\tau = 2\,C_\tau(M)\,M` (:func:`info_nce_loss`,
+    ``similarity="dot"``): every column of M sees the same matrix, but the matrix
+    depends on M through the softmax P. At M = 0, :math:`P_{ij} = 1/n` and
+    :math:`C_\tau(0) = \tfrac1\tau C` with C the matrix of loss (1) whose negative
+    is the batch mean of the positives,
+    :math:`-\tfrac{1}{2n}\sum_i [x_i(x_i^+ - \bar x^+)^\top + (x_i^+ - \bar x^+)
+    x_i^\top]`.
+
+    Parameters
+    ----------
+    X, X_pos : array_like, shape (n, d), n >= 2
+    M : array_like, shape (d, z)
+    tau : float > 0
+
+    Returns
+    -------
+    ndarray, shape (d, d), exactly symmetric
+    """
+    X = as_matrix("X", X)
+    X_pos = as_matrix("X_pos", X_pos)
+    check_same_shape(("X", "X_pos"), X, X_pos)
+    M = as_matrix("M", M)
+    tau = check_positive_float("tau", tau)
+    n, d = X.shape
+    if n < 2:
+        raise ValueError(f"X: InfoNCE needs at least 2 pairs, got n = {n}")
+    if M.shape[0] != d:
+        raise ValueError(f"M: expected {d} rows to match X, got shape {M.shape}")
+    S = (X @ M) @ (X_pos @ M).T / tau
+    P = np.exp(S - S.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    R = P - np.eye(n)
+    G = X.T @ R @ X_pos
+    return (G + G.T) / (2.0 * n * tau)
+
+
+def multi_contrastive_matrix(X: Any, X_pos: Any, X_neg: Any) -> np.ndarray:
+    r"""Data matrix of loss (1) with k positives and m negatives per anchor.
+
+    With :math:`\bar x_i^+ = \frac1k\sum_a x_i^{+a}` and
+    :math:`\bar x_i^- = \frac1m\sum_b x_i^{-b}` (the average of the
+    corresponding terms),
+
+    .. math:: C = -\frac{1}{2n}\sum_{i=1}^n \big[x_i (\bar x_i^+ - \bar x_i^-)^\top
+              + (\bar x_i^+ - \bar x_i^-) x_i^\top\big],
+
+    so that :math:`-\frac1n\sum_i f(x_i)^\top\big(\frac1k\sum_a f(x_i^{+a})
+    - \frac1m\sum_b f(x_i^{-b})\big) = \operatorname{Tr}(M^\top CM)` for
+    :math:`f(x) = M^\top x`; k = m = 1 is :func:`contrastive_matrix`.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    X_pos : array_like, shape (k, n, d)
+    X_neg : array_like, shape (m, n, d)
+
+    Returns
+    -------
+    ndarray, shape (d, d), exactly symmetric
+    """
+    X = as_matrix("X", X)
+    X_pos = as_matrix("X_pos", X_pos, ndim=3)
+    X_neg = as_matrix("X_neg", X_neg, ndim=3)
+    for name, A in (("X_pos", X_pos), ("X_neg", X_neg)):
+        if A.shape[1:] != X.shape:
+            raise ValueError(
+                f"{name}: expected shape (k, {X.shape[0]}, {X.shape[1]}) to match X, "
+                f"got {A.shape}"
+            )
+    return _sym_cross(X, X_pos.mean(axis=0) - X_neg.mean(axis=0))
