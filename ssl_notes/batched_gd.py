@@ -37,12 +37,15 @@ import torch
 
 from ._validate import (
     as_matrix,
+    as_rng,
     check_callable,
     check_flag,
     check_nonnegative_int,
+    check_orthonormal_columns,
     check_positive_float,
     check_positive_int,
     check_same_shape,
+    check_scalar,
 )
 from .activations import get_activation
 from .losses import contrastive_loss
@@ -58,6 +61,8 @@ __all__ = [
     "check_work",
     "check_training",
     "train_batch",
+    "SGDRun",
+    "projected_sgd",
 ]
 
 #: The most forward-pass multiply-adds (:func:`forward_work`) one call accepts:
@@ -416,3 +421,113 @@ def _descend(nets, tensors, lr, epochs, project, tick):
             m.W.copy_(W[b])
             m.V.copy_(V[b])
     return BatchedRun(F_traj, losses, preact, entry)
+
+
+# ------------------------------------------------------------------ stochastic training
+
+
+@dataclass(frozen=True)
+class SGDRun:
+    r"""Record of :func:`projected_sgd`.
+
+    Attributes
+    ----------
+    times : ndarray (K,), :math:`t = k\eta` of the recorded steps (0 first)
+    M : ndarray (K, R, d, z), the iterates of the R independent runs at those
+        steps (orthonormal columns)
+    """
+
+    times: np.ndarray
+    M: np.ndarray
+
+
+def _polar_batch(A: np.ndarray) -> np.ndarray:
+    """Polar factors A (A^T A)^{-1/2} of a stack (R, d, z) of full-rank matrices."""
+    w, U = np.linalg.eigh(np.swapaxes(A, 1, 2) @ A)
+    if not np.all(np.isfinite(w)) or np.any(w <= 1e-24 * np.max(w, axis=1)[:, None]):
+        raise FloatingPointError("projected_sgd: rank-deficient step; lower lr")
+    return A @ (U / np.sqrt(w)[:, None, :]) @ np.swapaxes(U, 1, 2)
+
+
+def projected_sgd(
+    X: Any,
+    M0: Any,
+    sigma: float,
+    lr: float,
+    batch: int,
+    steps: int,
+    rng: Any = None,
+    every: int = 1,
+    runs: int = 1,
+) -> SGDRun:
+    r"""Projected SGD on loss (1) of a linear embedding, fresh samples at every step.
+
+    At step k, ``batch`` anchors :math:`x_b` and ``batch`` negatives
+    :math:`x_b^-` are drawn uniformly with replacement from the rows of X
+    (independently, so a negative may equal its anchor), positives are
+    :math:`x_b^+ = x_b + \varepsilon_b`, :math:`\varepsilon_b \sim
+    N(0, \sigma^2 I)`, and with the mini-batch data matrix (7)
+    :math:`C_k = -\frac{1}{2B}\sum_b [x_b(x_b^+ - x_b^-)^\top + (x_b^+ -
+    x_b^-)x_b^\top]`,
+
+    .. math:: M_{k+1} = \Pi_{\rm polar}\big(M_k - 2\eta\, C_k M_k\big).
+
+    Then :math:`\mathbb{E}[C_k] = -\operatorname{Cov}(x)` (the covariance of
+    the rows of X with the 1/n normalisation), so the mean field is Oja's
+    subspace flow :math:`\dot M = 2(I - MM^\top)\operatorname{Cov}(x)M`
+    in the time :math:`t = k\eta`. :math:`C_k M` is formed from the rows
+    without the d x d matrix: O(B d z) work per step and run. ``runs``
+    independent runs from the same start are advanced together.
+
+    Parameters
+    ----------
+    X : array_like (n, d), the data set (n >= 2)
+    M0 : array_like (d, z), orthonormal columns, the start
+    sigma : float >= 0, the noise level of the positives
+    lr : float > 0, the step :math:`\eta`
+    batch : int >= 1, the mini-batch size B
+    steps : int >= 1, the number of steps (at most 10**6)
+    rng : int, numpy.random.Generator or None
+    every : int >= 1, record every ``every`` steps (and the last)
+    runs : int >= 1, independent runs (at most 1000)
+
+    Returns
+    -------
+    SGDRun
+    """
+    X = as_matrix("X", X)
+    if X.shape[0] < 2:
+        raise ValueError(f"X: need at least 2 points, got shape {X.shape}")
+    M0 = check_orthonormal_columns("M0", M0, tol=1e-8)
+    if M0.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"M0: expected {X.shape[1]} rows to match X {X.shape}, got {M0.shape}"
+        )
+    sigma = check_scalar("sigma", sigma, "real", min_val=0.0)
+    lr = check_positive_float("lr", lr)
+    batch = check_positive_int("batch", batch)
+    steps = check_positive_int("steps", steps)
+    every = check_positive_int("every", every)
+    runs = check_positive_int("runs", runs)
+    if steps > 10**6 or runs > 1000:
+        raise ValueError(f"steps, runs: at most 10**6 and 1000, got {steps}, {runs}")
+    if steps * runs * batch * X.shape[1] * M0.shape[1] > MAX_WORK:
+        raise ValueError(
+            f"steps, batch: {steps * runs * batch} samples of dimension "
+            f"{X.shape[1]} is more than {MAX_WORK:.0e} multiply-adds; use fewer steps"
+        )
+    gen = as_rng(rng)
+    n, d = X.shape
+    M = np.repeat(M0[None], runs, axis=0)
+    times, path = [0.0], [M.copy()]
+    for k in range(1, steps + 1):
+        Xa = X[gen.integers(n, size=(runs, batch))]
+        Xn = X[gen.integers(n, size=(runs, batch))]
+        Dl = Xa - Xn + sigma * gen.standard_normal((runs, batch, d))  # x^+ - x^-
+        XaT, DlT = np.swapaxes(Xa, 1, 2), np.swapaxes(Dl, 1, 2)
+        CM = -(XaT @ (Dl @ M) + DlT @ (Xa @ M)) / (2 * batch)
+        M = _polar_batch(M - 2 * lr * CM)
+        if k % every == 0 or k == steps:
+            times.append(k * lr)
+            path.append(M.copy())
+    return SGDRun(np.asarray(times), np.stack(path))
