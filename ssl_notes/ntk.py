@@ -32,6 +32,7 @@ __all__ = [
     "diagonal_mean",
     "diagonal_spread",
     "feature_model",
+    "projected_ntk",
 ]
 
 
@@ -350,3 +351,65 @@ def feature_model(W: Any, feature_map: Callable[[Any], Any] | None = None):
             return phi @ self.W
 
     return FeatureModel()
+
+
+def projected_ntk(net: Any, X: Any) -> np.ndarray:
+    r"""Tangent kernel of a constrained two-layer network, gradients projected.
+
+    For :class:`ssl_notes.models.TwoLayerNet` in Theorem 1's orientation (h >= d:
+    the h x d matrix :math:`W_1 = ` ``net.W.T`` and V with orthonormal columns),
+    the projected gradient flow :math:`\dot A = -(I - AA^\top)\nabla_A L` of each
+    layer moves the outputs by
+    :math:`\dot f_k(x) = -\sum_{i,l}\Theta^P_{kl}(x, x_i)\,\partial L/\partial
+    f_l(x_i)`, with the kernel of the projected gradients
+
+    .. math:: \Theta^P_{kl}(x, x') = \langle P_{W_1}\nabla_{W_1}f_k(x),
+              P_{W_1}\nabla_{W_1}f_l(x')\rangle
+              + \langle P_V\nabla_Vf_k(x), P_V\nabla_Vf_l(x')\rangle,
+              \quad P_A G = (I - AA^\top)G,
+
+    (each :math:`P_A` an orthogonal projector on the matrices of A's shape).
+
+    Parameters
+    ----------
+    net : TwoLayerNet with h >= d, both layers on the constraint set (1e-8)
+    X : array_like (n, d)
+
+    Returns
+    -------
+    ndarray (n, n, z, z), float64
+    """
+    import torch
+    from torch.func import functional_call, jacrev, vmap
+
+    from .models import TwoLayerNet
+
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net: expected a TwoLayerNet, got {type(net).__name__}")
+    W, V = net.W.detach(), net.V.detach()
+    d, h = W.shape
+    if h < d:
+        raise ValueError(
+            f"net: expected h >= d (Theorem 1's orientation), got {h} < {d}"
+        )
+    eye = torch.eye(d, dtype=W.dtype, device=W.device)
+    eyez = torch.eye(V.shape[1], dtype=W.dtype, device=W.device)
+    if (
+        float(torch.max(torch.abs(W @ W.T - eye))) > 1e-8
+        or float(torch.max(torch.abs(V.T @ V - eyez))) > 1e-8
+    ):
+        raise ValueError("net: W W^T = I_d and V^T V = I_z must hold (to 1e-8)")
+    A = _as_points("X", X, W, d)
+    if A.shape[0] * (d * h + h * V.shape[1]) * V.shape[1] > _MAX_JACOBIAN:
+        raise ValueError("X: too many points for the Jacobians; use fewer")
+
+    def f_single(p, x):
+        return functional_call(net, p, (x.unsqueeze(0),)).reshape(-1)
+
+    J = vmap(jacrev(f_single), in_dims=(None, 0))({"W": W, "V": V}, A)
+    JW = J["W"] - J["W"] @ (W.T @ W)  # (n, z, d, h): (I - W1 W1^T) on the h index
+    JV = J["V"] - torch.einsum("hg,nzgk->nzhk", V @ V.T, J["V"])
+    n, z = A.shape[0], V.shape[1]
+    K = torch.einsum("akp,blp->abkl", JW.reshape(n, z, -1), JW.reshape(n, z, -1))
+    K += torch.einsum("akp,blp->abkl", JV.reshape(n, z, -1), JV.reshape(n, z, -1))
+    return K.cpu().numpy().astype(np.float64)

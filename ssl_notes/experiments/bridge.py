@@ -68,6 +68,9 @@ __all__ = [
     "TwinFlowSweep",
     "twin_flow_sweep",
     "width_slope",
+    "projected_linear_kernel",
+    "KernelPath",
+    "kernel_path",
     "RateCheck",
     "tail_rate_check",
     "pca_coordinates",
@@ -949,3 +952,130 @@ def width_slope(widths: Sequence[int], values: Any) -> float:
             f"got {v.shape}"
         )
     return float(metrics.loglog_slope(np.asarray(widths, float), v)[0])
+
+
+def projected_linear_kernel(X: Any, M: Any) -> np.ndarray:
+    r"""The projected tangent kernel of the constrained *linear* network.
+
+    For :math:`f(x) = V^\top W_1x` with :math:`W_1^\top W_1 = I_d`,
+    :math:`V^\top V = I_z`, :math:`M = W_1^\top V`, using
+    :math:`\nabla_{W_1}f_k(x) = v_kx^\top` and :math:`\nabla_Vf_k(x) = W_1x\,e_k^\top`,
+
+    .. math:: \Theta^P_{kl}(x, x') = \big(\delta_{kl} - (M^\top M)_{kl}\big)\,
+              x^\top x' + \delta_{kl}\,\big(x^\top x' - x^\top MM^\top x'\big).
+
+    It depends on the factors only through M; it is :math:`2x^\top x'\delta_{kl}`
+    (Lemma 1's form) at M = 0 and :math:`\delta_{kl}x^\top(I - MM^\top)x'` when
+    :math:`M^\top M = I`.
+
+    Returns
+    -------
+    ndarray (n, n, z, z)
+    """
+    X = as_matrix("X", X)
+    M = as_matrix("M", M)
+    if M.shape[0] != X.shape[1] or M.shape[1] > M.shape[0]:
+        raise ValueError(f"M: expected shape ({X.shape[1]}, z), got {M.shape}")
+    G = X @ X.T
+    Y = X @ M
+    z = M.shape[1]
+    eye = np.eye(z)
+    K = G[:, :, None, None] * (eye - M.T @ M)[None, None]
+    K += (G - Y @ Y.T)[:, :, None, None] * eye[None, None]
+    return K
+
+
+@dataclass(frozen=True)
+class KernelPath:
+    r"""Result of :func:`kernel_path` (index [width, record]).
+
+    Attributes
+    ----------
+    widths : tuple of int
+    times : ndarray (K,)
+    cross : ndarray, :func:`ssl_notes.ntk.block_ratio` of the projected kernel
+    drift : ndarray, :math:`\|\Theta^P(t) - \Theta^P(0)\|_F/\|\Theta^P(0)\|_F`
+    to_linear : ndarray, :math:`\|\Theta^P - \Theta^P_{\rm lin}(M)\|_F /
+        \|\Theta^P_{\rm lin}(M)\|_F`, against :func:`projected_linear_kernel`
+        at the network's own :math:`M = W_1^\top V`
+    free_to_lemma1 : ndarray, the unprojected kernel against
+        :math:`2x^\top x'\delta_{kl}`, relative
+    drift_linear : ndarray, the drift of :func:`projected_linear_kernel` at the
+        network's own M(t) from its value at M(0)
+    """
+
+    widths: tuple[int, ...]
+    times: np.ndarray
+    cross: np.ndarray
+    drift: np.ndarray
+    to_linear: np.ndarray
+    free_to_lemma1: np.ndarray
+    drift_linear: np.ndarray
+
+
+def kernel_path(
+    problem: ShiftProblem,
+    widths: Sequence[int],
+    z: int,
+    lr: float,
+    epochs: int,
+    records: int = 5,
+    n_points: int = 12,
+    activation: str = "tanh",
+    rng: Any = None,
+    device: Any = None,
+) -> KernelPath:
+    r"""Projected and free tangent kernels of the constrained network along the
+    literal projected GD (:func:`ssl_notes.batched_gd.train_batch`), on the first
+    ``n_points`` anchors (:func:`ssl_notes.ntk.projected_ntk`,
+    :func:`ssl_notes.ntk.empirical_ntk`).
+
+    Returns
+    -------
+    KernelPath
+    """
+    from ssl_notes import models, ntk
+
+    if not isinstance(problem, ShiftProblem):
+        raise TypeError(f"problem: expected a ShiftProblem, got {type(problem)}")
+    d = problem.X.shape[1]
+    widths = _widths("widths", widths, d)
+    z = check_positive_int("z", z)
+    if z < 2 or z > d:
+        raise ValueError(f"z: expected 2 <= z <= d = {d}, got {z}")
+    lr = check_positive_float("lr", lr)
+    epochs = check_positive_int("epochs", epochs)
+    records = check_positive_int("records", records)
+    if epochs % records:
+        raise ValueError(f"epochs: must be a multiple of records = {records}")
+    n_points = check_positive_int("n_points", n_points)
+    if n_points > min(50, problem.X.shape[0]):
+        raise ValueError(f"n_points: at most {min(50, problem.X.shape[0])}")
+    check_choice("activation", activation, ("tanh", "identity", "relu", "sigmoid"))
+    gen = as_rng(rng)
+    data = batched_gd.contrastive_data(
+        problem.X, problem.X_pos, problem.X_neg, None, problem.neg_index
+    )
+    Xe = problem.X[:n_points]
+    lemma1 = 2 * (Xe @ Xe.T)[:, :, None, None] * np.eye(z)[None, None]
+    chunk = epochs // records
+    shape = (len(widths), records + 1)
+    cross, drift, tolin, free, dlin = (np.zeros(shape) for _ in range(5))
+    for w, h in enumerate(widths):
+        net = models.two_layer_net(d, h, z, activation, rng=gen, device=device)
+        K0 = Kl0 = None
+        for k in range(records + 1):
+            if k:
+                batched_gd.train_batch([net], data, lr, chunk, project=True)
+            K = ntk.projected_ntk(net, Xe)
+            K0 = K if K0 is None else K0
+            Kl = projected_linear_kernel(Xe, net.M().detach().cpu().numpy())
+            Kl0 = Kl if Kl0 is None else Kl0
+            dlin[w, k] = np.linalg.norm(Kl - Kl0) / np.linalg.norm(Kl0)
+            Kf = ntk.empirical_ntk(net, Xe)
+            cross[w, k] = ntk.block_ratio(K)
+            drift[w, k] = np.linalg.norm(K - K0) / np.linalg.norm(K0)
+            tolin[w, k] = np.linalg.norm(K - Kl) / np.linalg.norm(Kl)
+            free[w, k] = np.linalg.norm(Kf - lemma1) / np.linalg.norm(lemma1)
+    times = lr * chunk * np.arange(records + 1)
+    return KernelPath(widths, times, cross, drift, tolin, free, dlin)

@@ -51,6 +51,12 @@ def _problem():
     return bridge.shift_problem(_images(), 4, 1, rng=0)
 
 
+def _wide_net():
+    from ssl_notes import models
+
+    return models.two_layer_net(4, 8, 2, "tanh", rng=0)
+
+
 _WIDE = {"C": _C, "z": lambda: 2, "widths": lambda: (4, 8)}
 
 OVERRIDES = {
@@ -95,6 +101,19 @@ OVERRIDES = {
         "widths": lambda: (4, 8),
         "values": lambda: np.array([1.0, 0.5]),
     },  # fmt: skip
+    "experiments.bridge.projected_linear_kernel": {
+        "X": lambda: np.ones((3, 4)),
+        "M": lambda: _orth(4, 2, 1) / 2,
+    },  # fmt: skip
+    "experiments.bridge.kernel_path": {
+        "problem": _problem,
+        "widths": lambda: (4, 8),
+        "z": lambda: 2,
+        "epochs": lambda: 4,
+        "records": lambda: 2,
+        "n_points": lambda: 3,
+    },  # fmt: skip
+    "ntk.projected_ntk": {"net": _wide_net, "X": lambda: np.ones((3, 4))},
     "batched_gd.projected_sgd": {
         "X": _pca,
         "M0": lambda: _orth(4, 2, 1),

@@ -160,3 +160,23 @@ def test_width_slope_recovers_a_power_law():
     assert br.width_slope((8, 32, 128), [1.0, 0.25, 0.0625]) == pytest.approx(-1.0)
     with pytest.raises(ValueError, match="values"):
         br.width_slope((8, 32), [1.0, -1.0])
+
+
+def test_kernel_path_linear_network(small_problem):
+    lr = 0.05 / np.max(np.abs(np.linalg.eigvalsh(small_problem.C)))
+    kp = br.kernel_path(small_problem, (8, 32), 2, lr, 40, 4, 6, "identity", rng=3)
+    np.testing.assert_allclose(kp.to_linear, 0, atol=1e-12)  # the formula is exact
+    np.testing.assert_allclose(kp.free_to_lemma1, 0, atol=1e-12)
+    np.testing.assert_allclose(kp.drift, kp.drift_linear, atol=1e-12)
+    np.testing.assert_allclose(kp.cross[0], 0, atol=1e-12)  # h = d: no cross blocks
+    assert kp.drift[1, -1] > 0.1  # the kernel moves
+
+
+def test_projected_linear_kernel_limits():
+    X = np.random.default_rng(0).standard_normal((5, 4))
+    K0 = br.projected_linear_kernel(X, np.zeros((4, 2)))
+    np.testing.assert_allclose(K0, 2 * (X @ X.T)[:, :, None, None] * np.eye(2))
+    M = np.linalg.qr(np.random.default_rng(1).standard_normal((4, 2)))[0]
+    K1 = br.projected_linear_kernel(X, M)
+    np.testing.assert_allclose(K1[:, :, 0, 1], 0, atol=1e-14)
+    np.testing.assert_allclose(K1[:, :, 0, 0], X @ (np.eye(4) - M @ M.T) @ X.T)
