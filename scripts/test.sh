@@ -11,10 +11,10 @@ export PYTHONHASHSEED=0
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 unset MPLBACKEND  # Agg would stop the kernels from producing PNG figures for the book
 
-# Lint and format (seconds): the package, the tests and the scripts. The chapters
-# (book/*.py) join when they are rewritten to the book's 76-column code width.
-.venv/bin/ruff check ssl_notes tests scripts
-.venv/bin/ruff format --check ssl_notes tests scripts
+# Lint and format (seconds): the package, the tests, the scripts and the chapters
+# (book/*.py at the code column's 76 characters, book/ruff.toml).
+.venv/bin/ruff check ssl_notes tests scripts book
+.venv/bin/ruff format --check ssl_notes tests scripts book
 
 # The page checks need Debian's chromium, the PDF check TeX and pdftotext, and three npm
 # packages go into .cache/node: mathjax@3 (typeset math, tests/book/test_browser.py),
