@@ -19,6 +19,10 @@ silently wrong answer. In the spirit of scikit-learn's ``check_scalar``:
 
 The module is private (its name starts with an underscore) but its functions are
 the package's public validation vocabulary: every module imports them from here.
+
+Over 400 lines because it is the one validation vocabulary of the package (scalars,
+tolerances, times, arrays, C/M0/factors, tensors and devices): keeping every check in
+one module is what lets the others import them instead of re-implementing them.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ without its tangential projector) and assert that they fail.
 Notation: :math:`C` symmetric with eigenvalues :math:`\lambda_1<\lambda_2\le\dots`
 and eigenvectors :math:`u_1, u_2, \dots`; :math:`\theta` is the angle between M
 and the line of :math:`u_1`.
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ asserts that it fails.
 Every network of a sweep is drawn from ``numpy.random.default_rng([seed, stream, s,
 h])`` for seed index s and width h, so sweeps with different ``stream`` use
 independent networks and the printed numbers are the same on every run.
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations

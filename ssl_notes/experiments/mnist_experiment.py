@@ -30,6 +30,10 @@ they are held to and a ``passed`` verdict:
 
 Shapes: d input dimension, h hidden width, z embedding dimension, n anchors,
 m = 3n points (anchors, positives, negatives) as the rows of Z (m x d).
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ may end at its spurious rank-deficient local minimum: :func:`stuck_allowance`).
 :func:`check_key_inequality`, :func:`check_local_minimum` and
 :func:`check_failure_case` are the other checks of the chapter. Each check is fed
 wrong runs in ``tests/experiments/test_chapter_proposition3.py`` and must fail.
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations

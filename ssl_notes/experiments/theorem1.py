@@ -34,6 +34,10 @@ training the twins apart (Conjecture 1) is :mod:`ssl_notes.twins`. Here:
 ``tests/experiments/test_chapter_theorem1.py`` feeds each check a wrong input (a
 level off by a factor 1.5, the wrong power of h, the wrong second-layer factor,
 swapped activations) and asserts that it fails.
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ Conventions as in :mod:`ssl_notes.dynamics`: C is d x d symmetric, W is d x h, V
 h x z, :math:`M = WV` has orthonormal columns, and time is :math:`t = k\eta` after k
 steps of size :math:`\eta`. The points that build :math:`C = Z^\top D Z` are the rows
 of Z (m x d).
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ check of :math:`\mathbb{E}[C] = -\operatorname{Cov}(x)`; :func:`check_subspace` 
 extension to z > 1. Each check returns a frozen result with a ``passed`` verdict and
 is fed wrong inputs (a wrong rate, a wrong sign, a wrong expectation) in
 ``tests/experiments/test_chapter_theorem3.py``.
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations
