@@ -48,6 +48,7 @@ except ImportError:
     import ssl_notes
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy.integrate import solve_ivp
@@ -253,6 +254,7 @@ ax0.set(xlabel="t", ylabel="largest angle to $U_z$", ylim=(1e-9, 3))
 ax1.set(xlabel="t", ylabel=r"$\|I - M^\top M\|_2$", ylim=(1e-14, 3))
 ax0.legend(fontsize=7)
 glue("fig_limit", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
 # :::{glue:figure} fig_limit
@@ -305,8 +307,8 @@ glue("fig_limit", fig, display=False)
 # \sum_{i \le z < j}\frac{v_{ji}}{s_i - s_j},
 # $$
 #
-# with $v_{ji} = \overline{x_j^2x_i^2} + \tfrac12s_is_j
-# + \tfrac14\sigma^2(s_i + s_j)$ in principal coordinates.
+# in principal coordinates, with
+# $v_{ji} = \overline{x_j^2x_i^2} + \tfrac12s_is_j + \tfrac14\sigma^2(s_i + s_j)$.
 # :::
 #
 # :::{prf:proof}
@@ -381,6 +383,7 @@ for i, ((lr, B), p) in enumerate(zip(settings, sweep.s2, strict=True)):
 ax.set(xlabel="t = k step", ylabel=r"$\sum\sin^2\theta$", ylim=(1e-3, 3))
 ax.legend(fontsize=7)
 glue("fig_sgd", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
 # :::{glue:figure} fig_sgd
@@ -475,6 +478,7 @@ ax0.set(xlabel=r"$t\,\|C\|_2$", ylabel="relative gap tanh vs linear")
 ax1.set(xlabel=r"$t\,\|C\|_2$", ylabel="largest angle", ylim=(1e-3, 2))
 ax0.legend(fontsize=7)
 glue("fig_twins", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
 # :::{glue:figure} fig_twins
@@ -587,6 +591,7 @@ ax0.set(xlabel=r"$t\,\|C\|_2$", ylabel=r"drift of $\Theta^P$")
 ax1.set(xlabel=r"$t\,\|C\|_2$", ylabel="cross ratio / gap to formula")
 ax0.legend(fontsize=7)
 glue("fig_kernel", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
 # :::{glue:figure} fig_kernel
