@@ -259,25 +259,31 @@ print(
 # :::
 
 # %% tags=["hide-input"]
-fig, axes = new_figure(ncols=2, width=3.5, height=3.0)
+fig, axes = new_figure(ncols=2, width=3.5, height=3.6)
 for ax, (k, rs) in zip(axes, tables.items(), strict=True):
     for r in rs:
         style = {"dot": "-", "cosine": "--", "small_norm": ":"}[
             r.similarity
         ]
         color = COLORS[[0.2, 1.0].index(r.tau) + 2 * (r.scale < 0.5)]
-        lab = f"{r.similarity}, tau {r.tau:g}, scale {r.scale:.1f}"
+        scale = 0.1 if r.scale < 0.5 else 1
+        lab = f"{r.similarity}, tau {r.tau:g}, scale {scale}"
         ax.plot(r.times, r.eranks, style, color=color, label=lab)
     ax.axhline(1, color="0.6", lw=0.8)
     ax.set(xlabel="time t", ylabel="effective rank of XW", title=k)
-axes[1].legend(fontsize=6, loc="center right")
+fig.legend(
+    *axes[0].get_legend_handles_labels(),
+    loc="outside lower center",
+    ncol=3,
+    fontsize=6,
+)
 glue("fig_b2_erank", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
 # :::{glue:figure} fig_b2_erank
 # :name: fig-beyond_two_losses-erank
-# :alt: Two panels, Gaussian and moons, of effective rank against time: the solid (dot-product) and dashed (cosine) curves rise towards the output dimension, one solid curve first dips towards two and recovers, and the dotted (small-norm) curves fall to one.
+# :alt: Two panels, Gaussian and moons, of effective rank against time: the solid (dot-product) and dashed (cosine) curves rise towards the output dimension, the solid curve of the small start at tau 1 first dips below three and recovers, and the dotted (small-norm) curves fall to one.
 #
 # Effective rank of the embedding along training. Dotted: the small-norm
 # expansion, which collapses as loss (1) does. Solid and dashed: InfoNCE with
