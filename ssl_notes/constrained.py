@@ -395,9 +395,9 @@ def projected_gd_factored(
 
     .. math::
 
-        W_{k+1} = \Pi_{r_W}\big(W_k - 2\eta\, C M_k V_k^\top\big),\qquad
-        V_{k+1} = \Pi_{r_V}\big(V_k - 2\eta\, W_k^\top C M_k\big),\qquad
-        M_k = W_kV_k,
+        W_{k+1} &= \Pi_{r_W}\big(W_k - 2\eta\, C M_k V_k^\top\big), \\
+        V_{k+1} &= \Pi_{r_V}\big(V_k - 2\eta\, W_k^\top C M_k\big),
+        \qquad M_k = W_kV_k,
 
     both gradients evaluated at :math:`(W_k, V_k)`, with the Frobenius or the
     operator-norm ball of radii ``radii`` = :math:`(r_W, r_V)`. The second-order

@@ -210,9 +210,9 @@ def relu_ntk(X1: Any, X2: Any | None = None) -> np.ndarray:
     :math:`u' = d^{-1/2}w^\top x'` are jointly Gaussian with covariance
     :math:`x^\top x'/d`, and each diagonal block of the tangent kernel tends to
 
-    .. math:: \Theta_\infty(x, x') = \mathbb{E}[\sigma(u)\sigma(u')]
-              + \frac{x^\top x'}{d}\,\mathbb{E}[\sigma'(u)\sigma'(u')]
-              = \frac{1}{2d}\big(k_1(x, x') + x^\top x'\,k_0(x, x')\big),
+    .. math:: \Theta_\infty(x, x') &= \mathbb{E}[\sigma(u)\sigma(u')]
+              + \frac{x^\top x'}{d}\,\mathbb{E}[\sigma'(u)\sigma'(u')] \\
+              &= \frac{1}{2d}\big(k_1(x, x') + x^\top x'\,k_0(x, x')\big),
 
     the first term from the gradient in V, the second from the gradient in W,
     :math:`k_0, k_1` the arc-cosine kernels (:func:`arccos_kernel`). Rows equal to
@@ -235,9 +235,9 @@ def two_layer_ntk(
 ) -> np.ndarray:
     r"""Infinite-width NTK of the two-layer network in the NTK parametrisation.
 
-    .. math:: \Theta_\infty(x, x') = \mathbb{E}[\sigma(u)\sigma(u')]
-              + \frac{x^\top x'}{d}\,\mathbb{E}[\sigma'(u)\sigma'(u')],\qquad
-              (u, u') \sim N\Big(0, \tfrac1d\begin{pmatrix} \|x\|^2 & x^\top x' \\
+    .. math:: \Theta_\infty(x, x') &= \mathbb{E}[\sigma(u)\sigma(u')]
+              + \frac{x^\top x'}{d}\,\mathbb{E}[\sigma'(u)\sigma'(u')], \\
+              (u, u') &\sim N\Big(0, \tfrac1d\begin{pmatrix} \|x\|^2 & x^\top x' \\
               x^\top x' & \|x'\|^2\end{pmatrix}\Big),
 
     the limit of every diagonal block :math:`\Theta_{kk}` of

@@ -363,10 +363,10 @@ def projected_ntk(net: Any, X: Any) -> np.ndarray:
     :math:`\dot f_k(x) = -\sum_{i,l}\Theta^P_{kl}(x, x_i)\,\partial L/\partial
     f_l(x_i)`, with the kernel of the projected gradients
 
-    .. math:: \Theta^P_{kl}(x, x') = \langle P_{W_1}\nabla_{W_1}f_k(x),
-              P_{W_1}\nabla_{W_1}f_l(x')\rangle
-              + \langle P_V\nabla_Vf_k(x), P_V\nabla_Vf_l(x')\rangle,
-              \quad P_A G = (I - AA^\top)G,
+    .. math:: \Theta^P_{kl}(x, x') &= \langle P_{W_1}\nabla_{W_1}f_k(x),
+              P_{W_1}\nabla_{W_1}f_l(x')\rangle \\
+              &\quad + \langle P_V\nabla_Vf_k(x), P_V\nabla_Vf_l(x')\rangle,
+              \qquad P_A G = (I - AA^\top)G,
 
     (each :math:`P_A` an orthogonal projector on the matrices of A's shape).
 

@@ -121,9 +121,9 @@ def trace_identity(
     (:math:`u = 2^{-53}`, m the number of rounded operations on a chain,
     :math:`m = n + d(z + 1) + 6` here), so
 
-    .. math:: |L - \operatorname{Tr}(M^\top CM)| \le 2\gamma_m\,\tfrac1n
-              \textstyle\sum_{ik} (|X||M|)_{ik}(P|M|)_{ik},\qquad
-              |\nabla_M L - 2CM| \le 2\gamma_m\,\tfrac1n
+    .. math:: |L - \operatorname{Tr}(M^\top CM)| &\le 2\gamma_m\,\tfrac1n
+              \textstyle\sum_{ik} (|X||M|)_{ik}(P|M|)_{ik}, \\
+              |\nabla_M L - 2CM| &\le 2\gamma_m\,\tfrac1n
               (|X|^\top P + P^\top |X|)|M|,
 
     the second entrywise (its largest entry is the tolerance reported).

@@ -9,10 +9,10 @@ blocks :math:`\Theta_{kl}(x, x') = \langle\nabla_\Theta f_k(x),
 (``models.two_layer_net(..., init="gaussian")``); its kernel splits into the part of
 the last layer V and the part of the first layer W,
 
-.. math:: \Theta_{kl} = \Theta^{(2)}_{kl} + \Theta^{(1)}_{kl},\qquad
-          \Theta^{(2)}_{kl}(x,x') = \frac{1\{k=l\}}{h}\sum_j
-          \sigma(a_j(x))\sigma(a_j(x')),\qquad
-          \Theta^{(1)}_{kl}(x,x') = \frac{x^\top x'}{d h}\sum_j V_{jk}V_{jl}\,
+.. math:: \Theta_{kl} &= \Theta^{(2)}_{kl} + \Theta^{(1)}_{kl}, \\
+          \Theta^{(2)}_{kl}(x,x') &= \frac{1\{k=l\}}{h}\sum_j
+          \sigma(a_j(x))\sigma(a_j(x')), \\
+          \Theta^{(1)}_{kl}(x,x') &= \frac{x^\top x'}{d h}\sum_j V_{jk}V_{jl}\,
           \sigma'(a_j(x))\sigma'(a_j(x')),
 
 :math:`a_j(x) = d^{-1/2}w_j^\top x`. Each check is one function that returns a frozen

@@ -313,10 +313,10 @@ def expected_gap_sq(
     :math:`u = \rho\sin\theta`, the density of :math:`\theta` on
     :math:`(-\pi/2, \pi/2)` is proportional to :math:`\cos^{h-2}\theta`:
 
-    .. math:: m_\sigma(\rho, h) = \frac{\int_0^{\pi/2}
+    .. math:: m_\sigma(\rho, h) &= \frac{\int_0^{\pi/2}
               \tfrac12[\phi(\rho\sin\theta) + \phi(-\rho\sin\theta)]
-              \cos^{h-2}\theta\,d\theta}{\int_0^{\pi/2}\cos^{h-2}\theta\,d\theta},
-              \qquad \phi(u) = (\sigma(u) - u)^2,
+              \cos^{h-2}\theta\,d\theta}{\int_0^{\pi/2}\cos^{h-2}\theta\,d\theta}, \\
+              \phi(u) &= (\sigma(u) - u)^2,
 
     by Gauss-Legendre quadrature on :math:`[0, \min(\pi/2, 14/\sqrt{h-2})]`
     (the weight beyond is below :math:`e^{-98}`); the folded integrand is smooth
