@@ -272,6 +272,14 @@ glue("l2_guar100", float(wb.lemma2_probability(100, D)), display=False)
 # gap still vanishes, at no explicit rate.
 # :::
 #
+# Note the orientation: this theorem needs a wide first layer,
+# $W \in \mathbb{R}^{h\times d}$ with $h \ge d$ and $W^\top W = I_d$, whereas
+# {prf:ref}`Theorem 2 <thm-grassmann>` needs a narrow one, $z \le h \le d$ with
+# $W^\top W = I_h$; the two overlap only at $h = d$. In this orientation the
+# constrained linear twin does not follow Theorem 2's flow: $M = W^\top V$ obeys
+# $\dot M = -2(I - MM^\top)CM - 2CM(I - M^\top M)$, derived and checked in
+# {doc}`bridge`.
+#
 # :::{prf:proof}
 # Write $u = Wx\in\mathbb{R}^h$.
 #

@@ -151,6 +151,14 @@ print(f"max |Z^T D Z - C| = {np.max(np.abs(Z.T @ D @ Z - C)):.1e}")
 #    $x = Xa$ then $f(x) = F^\top a$.
 # :::
 #
+# The theorem assumes $z \le h \le d$ with $W^\top W = I_h$, the opposite
+# orientation from {prf:ref}`Theorem 1 <thm-almost-linear>` ($h \ge d$,
+# $W^\top W = I_d$), so it does not cover the wide networks that Theorem 1 makes
+# almost linear. For those the flow of $M = W^\top V$ still closes in $M$, with an
+# extra term $-2CM(I - M^\top M)$; it reaches the same limit at the same final
+# rate, after a delay set by the small start $\|M(0)\| \sim \sqrt{d/h}$
+# ({doc}`bridge`).
+#
 # The $M$-equation is Oja's subspace flow {cite}`oja1982simplified` for the matrix
 # $-2C$, whose global behaviour is known {cite}`yan1994oja`; the projection of the
 # free gradient follows {cite}`edelman1998geometry,lai2020grassmannian`.
