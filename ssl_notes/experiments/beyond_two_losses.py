@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ssl_notes import data, losses, metrics
+from ssl_notes import data, kernels, losses, metrics
 from ssl_notes._validate import (
     as_array,
     as_matrix,
@@ -62,6 +62,10 @@ __all__ = [
     "MultiSample",
     "multi_excess",
     "multi_sample",
+    "KernelBlocks",
+    "kernel_blocks",
+    "KernelCollapse",
+    "kernel_collapse",
 ]
 
 #: The three flows of the chapter, InfoNCE with the dot product, with the cosine,
@@ -578,8 +582,9 @@ class TwoOutputs:
 
 
 def _ratio(M: np.ndarray) -> float:
+    """sigma_2 / sigma_1."""
     s = np.linalg.svd(M, compute_uv=False)
-    return float(s[-1] / s[0])
+    return float(s[1] / s[0])
 
 
 def frobenius_scaled_gradient(C: Any, M: Any) -> np.ndarray:
@@ -781,4 +786,198 @@ def multi_sample(
         float(ex.mean()),
         float(ex.std(ddof=1) / np.sqrt(draws)),
         pred,
+    )
+
+
+# ------------------------------------------------------ the exact Gaussian kernel
+def _kernel_setup(X, X_pos, X_neg, lengthscale):
+    if X_neg is None:
+        raise TypeError("X_neg: expected an (n, d) array of negatives, got None")
+    dm = losses.data_matrix(X, X_pos, X_neg)
+    ell = check_positive_float("lengthscale", lengthscale)
+    return dm, kernels.gaussian_kernel(dm.Z, dm.Z, ell), ell
+
+
+def _fvalues_loss(F, n, loss):
+    """Loss (1) (or the spectral loss) of an embedding given by its values F on Z."""
+    Fx, Fp, Fn = F[:n], F[n : 2 * n], F[2 * n :]
+    if loss == "contrastive":
+        return -(Fx * (Fp - Fn)).sum(-1).mean()
+    G = Fx @ Fp.T
+    diag = (Fx * Fp).sum(-1)
+    return -2.0 * diag.mean() + ((G**2).sum() - (diag**2).sum()) / (n * (n - 1))
+
+
+@dataclass(frozen=True)
+class KernelBlocks:
+    r"""The Jacobian of the function-space velocity, block by block.
+
+    The velocity on the m = 3n training points is
+    :math:`\dot F = -K\,\partial L/\partial F` (K the Gram matrix of the Gaussian
+    kernel on :math:`Z = [X; X^+; X^-]`), differentiated by autograd of the loss
+    itself. Output k's equation is :math:`\dot F_k = J_{kk}F_k + \sum_{l\ne k}
+    J_{kl}F_l`.
+
+    Attributes
+    ----------
+    offdiag : float
+        :math:`\max_{k\ne l}\lVert J_{kl}\rVert_F / \lVert J_{00}\rVert_F`: 0 when
+        the outputs are decoupled.
+    diag_spread : float
+        :math:`\max_k\lVert J_{kk} - J_{00}\rVert_F/\lVert J_{00}\rVert_F`: 0 when
+        they obey the same equation.
+    vs_formula : float
+        :math:`\lVert J_{00} + 2KD\rVert_F/\lVert 2KD\rVert_F` (D of
+        :func:`ssl_notes.losses.data_matrix`).
+    """
+
+    offdiag: float
+    diag_spread: float
+    vs_formula: float
+
+
+def kernel_blocks(
+    X: Any,
+    X_pos: Any,
+    X_neg: Any,
+    F: Any,
+    lengthscale: float = 1.0,
+    loss: str = "contrastive",
+) -> KernelBlocks:
+    r"""Function-space Jacobian of gradient flow with an exact Gaussian kernel.
+
+    Parameters
+    ----------
+    X, X_pos, X_neg : array_like, shape (n, d), n >= 2
+    F : array_like, shape (3n, z), z >= 2
+        Values of the embedding on :math:`Z = [X; X^+; X^-]`.
+    lengthscale : float > 0
+    loss : {"contrastive", "spectral"}
+        Loss (1), or the spectral contrastive loss on the anchors and positives
+        (a coupled loss, for contrast).
+    """
+    import torch
+
+    dm, K, _ = _kernel_setup(X, X_pos, X_neg, lengthscale)
+    loss = check_choice("loss", loss, ("contrastive", "spectral"))
+    F = as_matrix("F", F)
+    if F.shape[0] != dm.m or F.shape[1] < 2:
+        raise ValueError(f"F: expected shape ({dm.m}, z) with z >= 2, got {F.shape}")
+    if dm.n < 2:
+        raise ValueError(f"X: expected at least 2 anchors, got {dm.n}")
+    if dm.m * F.shape[1] > 600:
+        raise ValueError(f"F: at most 600 entries (3n z), got {dm.m * F.shape[1]}")
+    Kt = torch.tensor(K)
+
+    def velocity(Ft):
+        Ft = Ft.reshape(F.shape)
+        (g,) = torch.autograd.grad(_fvalues_loss(Ft, dm.n, loss), Ft, create_graph=True)
+        return -(Kt @ g).T.reshape(-1)  # output-major: block k = output k
+
+    Ft = torch.tensor(F.T.reshape(-1), requires_grad=True)
+
+    def vel_flat(v):
+        return velocity(v.reshape(F.shape[1], dm.m).T)
+
+    J = torch.autograd.functional.jacobian(vel_flat, Ft).numpy()
+    z, m = F.shape[1], dm.m
+    B = J.reshape(z, m, z, m).transpose(0, 2, 1, 3)
+    ref = np.linalg.norm(B[0, 0])
+    off = max(
+        (np.linalg.norm(B[k, l]) for k in range(z) for l in range(z) if k != l),
+        default=0.0,
+    )
+    spread = max(np.linalg.norm(B[k, k] - B[0, 0]) for k in range(z))
+    KD = 2.0 * K @ dm.dense_D()
+    return KernelBlocks(
+        float(off / ref),
+        float(spread / ref),
+        float(np.linalg.norm(B[0, 0] + KD) / np.linalg.norm(KD)),
+    )
+
+
+@dataclass(frozen=True)
+class KernelCollapse:
+    r"""Collapse of an exact Gaussian-kernel embedding, in function space.
+
+    Attributes
+    ----------
+    times : tuple of float
+    ratio_train, ratio_test : tuple of float
+        :math:`\sigma_2/\sigma_1` of the outputs on the training points Z and on
+        held-out points.
+    rate_fit : float
+        Decay rate of ``ratio_test`` between the last two times.
+    rate_pred : float
+        :math:`2(\nu_2 - \nu_1)`, with :math:`\nu_1 < \nu_2` the two smallest
+        eigenvalues of :math:`K^{1/2}DK^{1/2}` (the spectrum of KD).
+    """
+
+    times: tuple[float, ...]
+    ratio_train: tuple[float, ...]
+    ratio_test: tuple[float, ...]
+    rate_fit: float
+    rate_pred: float
+
+
+def kernel_collapse(
+    X: Any,
+    X_pos: Any,
+    X_neg: Any,
+    A0: Any,
+    X_test: Any,
+    times: Any = (0.0, 1.0, 2.0),
+    lengthscale: float = 1.0,
+) -> KernelCollapse:
+    r"""Exact function-space flow of loss (1) with a Gaussian kernel.
+
+    With :math:`f_0 = \sum_j k(\cdot, z_j)A_{0j}`, the RKHS gradient flow is
+    :math:`\dot f_t(x) = -2k(x, Z)DF(t)` with :math:`F(t) = K^{1/2}e^{-2St}
+    K^{1/2}A_0` on Z, :math:`S = K^{1/2}DK^{1/2}`; integrating,
+    :math:`f_t(x) = k(x,Z)A_0 - 2k(x,Z)DK^{1/2}QS'Q^\top K^{1/2}A_0` with
+    :math:`S' = (I - e^{-2\Lambda t})/(2\Lambda)` in the eigenbasis
+    :math:`S = Q\Lambda Q^\top` (symmetric eigen-decompositions only).
+    (:math:`S'` is computed with ``expm1``, exact as :math:`\Lambda \to 0`.)
+
+    Parameters
+    ----------
+    X, X_pos, X_neg : array_like, shape (n, d)
+    A0 : array_like, shape (3n, z), z >= 2
+    X_test : array_like, shape (p, d)
+    times : array_like of float >= 0, increasing, at least 2
+    lengthscale : float > 0
+    """
+    dm, K, ell = _kernel_setup(X, X_pos, X_neg, lengthscale)
+    A0 = as_matrix("A0", A0)
+    if A0.shape[0] != dm.m or A0.shape[1] < 2:
+        raise ValueError(f"A0: expected shape ({dm.m}, z) with z >= 2, got {A0.shape}")
+    X_test = as_matrix("X_test", X_test)
+    if X_test.shape[1] != dm.d:
+        raise ValueError(f"X_test: expected {dm.d} columns, got {X_test.shape}")
+    ts = as_array("times", times, ndim=1)
+    if ts.size < 2 or np.any(ts < 0) or np.any(np.diff(ts) <= 0):
+        raise ValueError("times: expected at least 2 increasing times >= 0")
+    w, V = np.linalg.eigh(K)
+    Kh = (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+    D = dm.dense_D()
+    nu, Q = np.linalg.eigh(Kh @ D @ Kh)
+    if float(-2.0 * nu[0] * ts[-1]) > 600:
+        raise ValueError("times: exp(-2 S t) overflows; take smaller times")
+    Kx = kernels.gaussian_kernel(X_test, dm.Z, ell)
+    B0 = Q.T @ Kh @ A0
+    tr, te = [], []
+    for t in ts:
+        e = np.exp(-2.0 * nu * t)[:, None]
+        tr.append(_ratio(Kh @ Q @ (e * B0)))  # F(t) = K^(1/2) e^(-2St) K^(1/2) A0
+        safe = np.where(nu == 0, 1.0, nu)
+        ker = np.where(nu == 0, t, -np.expm1(-2.0 * safe * t) / (2.0 * safe))
+        integral = Q @ (ker[:, None] * B0)
+        te.append(_ratio(Kx @ A0 - 2.0 * Kx @ D @ Kh @ integral))
+    rate = float(np.log(te[-2] / te[-1]) / (ts[-1] - ts[-2]))
+    return KernelCollapse(
+        tuple(float(t) for t in ts),
+        tuple(tr),
+        tuple(te),
+        rate,
+        float(2.0 * (nu[1] - nu[0])),
     )

@@ -37,6 +37,12 @@ OVERRIDES = {
         "Sigma": lambda: np.diag([1.0, 0.5, 0.25, 0.1]),
         "draws": lambda: 5,
     },
+    # values / coefficients on Z = [X; X_pos; X_neg]: 3 n = 36 rows
+    _PRE + "kernel_blocks": {"F": lambda: _randn(36, 2, seed=8)},
+    _PRE + "kernel_collapse": {
+        "A0": lambda: _randn(36, 2, seed=9),
+        "X_test": lambda: _randn(5, 4, seed=10),
+    },
     "losses.multi_contrastive_matrix": {
         "X_pos": lambda: _randn(3, 12, 4, seed=6),
         "X_neg": lambda: _randn(2, 12, 4, seed=7),

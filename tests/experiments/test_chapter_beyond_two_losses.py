@@ -162,3 +162,38 @@ def test_multi_sample_mean_and_fluctuation_and_a_wrong_factor():
         b2.multi_sample(mu, -S, draws=3)
     with pytest.raises(ValueError, match="mu"):
         b2.multi_excess(mu[:2], S, 0.5, 5, 1, 1)
+
+
+def _kernel_data(seed=0, n=6):
+    rng = np.random.default_rng(seed)
+    X, _ = data.two_moons(n, 0.1, rng)
+    return (
+        X,
+        data.gaussian_positives(X, 0.1, rng),
+        data.two_moons(n, 0.1, rng)[0],
+    ), rng
+
+
+def test_kernel_blocks_decoupled_for_loss_1_coupled_for_the_spectral_loss():
+    Z, rng = _kernel_data()
+    F = rng.standard_normal((18, 3))
+    good = b2.kernel_blocks(*Z, F, 1.0, "contrastive")
+    assert max(good.offdiag, good.diag_spread, good.vs_formula) < 1e-12
+    bad = b2.kernel_blocks(*Z, F, 1.0, "spectral")
+    assert bad.offdiag > 0.1 and bad.vs_formula > 0.1
+    with pytest.raises(ValueError, match="F"):
+        b2.kernel_blocks(*Z, F[:, :1])
+
+
+def test_kernel_collapse_rate_and_a_wrong_prediction():
+    Z, rng = _kernel_data(1, n=8)
+    A0 = rng.standard_normal((24, 3))
+    Xt = data.two_moons(40, 0.1, rng)[0]
+    r = b2.kernel_collapse(*Z, A0, Xt, (0.0, 30.0, 40.0))
+    assert abs(r.rate_fit / r.rate_pred - 1) < 0.02
+    assert r.ratio_test[-1] < 1e-2 * r.ratio_test[0]
+    # the gap to the third eigenvalue (sigma_3 / sigma_1) is a wrong prediction
+    wrong = dataclasses.replace(r, rate_pred=2 * r.rate_pred)
+    assert abs(wrong.rate_fit / wrong.rate_pred - 1) > 0.2
+    with pytest.raises(ValueError, match="times"):
+        b2.kernel_collapse(*Z, A0, Xt, (1.0, 0.5))
