@@ -32,7 +32,15 @@
 # every temperature and initial scale tried, the embedding keeps a high
 # effective rank. The small-norm expansion is loss (1) with the batch mean of
 # the positives as negative; its flow is decoupled and collapses to effective
-# rank one. A second section states Remark 3's fixed projector precisely.
+# rank one.
+#
+# The later sections check four more of the paper's side claims, each with a
+# verdict: Remark 3's fixed projector, stated precisely (its conclusion holds,
+# its reason only for square projectors); Example 1 with two outputs (a
+# scaled loss keeps rank 2 only with the subspace scaling); several positives
+# and negatives per anchor (footnote 1: the same $\mathbb{E}\,C$, less
+# noise); and the kernel case of Proposition 1 with an exact Gaussian kernel
+# (it holds, in function space).
 
 # %% tags=["remove-cell"]
 # Make the helper package importable: in Colab it is installed from the
