@@ -22,6 +22,10 @@ of the networks.
 One call does at most :data:`MAX_WORK` multiply-adds of forward passes
 (:func:`forward_work`); a larger run is refused with a message saying how to
 split it.
+
+Over 400 lines because one engine serves both training modes of the twins, full-batch
+projected gradient descent and projected SGD with fresh samples, sharing the batched
+forward pass, the polar projection and the work bounds.
 """
 
 from __future__ import annotations

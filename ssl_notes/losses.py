@@ -15,6 +15,10 @@ The same C written with the points that build it, :math:`C = Z^\top D Z` with
 :math:`Z = [X; X^+; X^-]` (rows are points) and a block matrix D, is
 :func:`data_matrix` (a :class:`DataMatrix`): the form the output iteration (12)
 works with.
+
+Over 400 lines because every loss of the book lives here, with the data matrix it
+reduces to: (1), (2), the spectral loss, InfoNCE (both similarities) and the C / (Z, D)
+constructions, so that each loss sits beside the matrix it is checked against.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ two-layer network in the NTK parametrisation the off-diagonal blocks vanish like
 
 Everything here is built on ``torch.func`` (``functional_call``, ``jacrev``,
 ``vmap``): one vectorised Jacobian per input set, no Python loop over parameters.
+
+Over 400 lines because it holds both empirical tangent kernels, the free one of
+Lemma 1 and the projected one of the constrained dynamics, which share their Jacobian
+code and are checked against each other.
 """
 
 from __future__ import annotations

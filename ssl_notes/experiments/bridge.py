@@ -23,6 +23,10 @@ embedding is :math:`f(x) = V^\top W x = M^\top x` with :math:`M = W^\top V`
 - :func:`sgd_plateau_theory`, :func:`sgd_sweep`, :func:`plateau_check`: projected
   SGD with fresh samples against Oja's flow (:class:`SGDSweep`,
   :class:`PlateauCheck`).
+
+Longer than the package's ~400 lines by design: it holds every check of one chapter,
+each with its frozen result object and a docstring carrying the equation it checks,
+so that the chapter keeps only the claim, the call, the table and the asserts.
 """
 
 from __future__ import annotations
