@@ -395,6 +395,7 @@ glue("qr_gap_eu", qr.gaps["euclidean"][1], display=False)
 glue("qr_gap_gr", qr.gaps["grassmann"][1], display=False)
 
 # %% [markdown]
+# (departure-mnist-projection)=
 # With $\eta = 0.01$ the literal (11) with QR ends {glue:text}`qr_gap_eu:.2f` rad
 # away from the literal (11) with the polar factor, no closer than with
 # $\eta = 0.02$: the two are different iterations, and which one the paper ran
@@ -552,6 +553,7 @@ plt.close(fig)
 # three routes cannot be told apart.
 # :::
 #
+# (departure-mnist-runtime)=
 # **Reading the results.** The runtime half of the paper's Figure 4 compares (12)
 # with (11) as written, and against that the claim holds
 # ({numref}`fig-mnist_experiment-figure4`, left): at $h = d$ the Euler step of the
@@ -592,6 +594,7 @@ plt.close(fig)
 # a supervised classifier on all 784 pixels can use.
 
 # %% [markdown]
+# (departure-mnist-points)=
 # ## Where it breaks: more points
 #
 # The advantage of (12) rests on an assumption the paper does not state: that the

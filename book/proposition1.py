@@ -187,6 +187,7 @@ glue("p1_err45", float(max(err_45)), display=False)
 #    $\varphi(x)$ and $C$ by the matrix $C_\varphi$ built from the features.
 # :::
 #
+# (departure-proposition1-fixed-points)=
 # The paper also says that the components have "identical fixed points" and that the
 # output collapses "at convergence". For the linear model there is nothing to
 # converge to: the only fixed point of $\dot W = -2\eta CW$ with $C$ invertible is
@@ -610,6 +611,7 @@ glue("p1_ntk_move", float(moved[i_coll]), display=False)
 glue("p1_net_growth", float(sv_net[t_coll] / sv_net[0]), display=False)
 
 # %% [markdown]
+# (departure-proposition1-network)=
 # The network needs a caveat. {prf:ref}`Proposition 1 <prop-collapse>` covers it
 # through {prf:ref}`Lemma 1 <lemma-no-interaction>` *along training*, i.e. as
 # long as its tangent kernel stays close to the initial one, where the
@@ -653,6 +655,7 @@ glue("p1_net_growth", float(sv_net[t_coll] / sv_net[0]), display=False)
 # embedding collapse to rank one.
 # :::
 #
+# (departure-proposition1-remark3)=
 # The paper phrases this as "all components of $W^\top x$ have identical
 # dynamics". That is true only up to the time rescaling by $q_a$, and only in the
 # eigenbasis of $PP^\top$: in the original coordinates the components of

@@ -412,6 +412,7 @@ plt.close(fig)
 # ({numref}`fig-proposition3-four-problems`), with the value of problem 1 certified
 # as described above.
 #
+# (departure-proposition3-local-minima)=
 # ## A caveat: problem 3 has spurious local minima
 #
 # Problems 2 and 3 have the same value and the same minimisers (as products), but the
@@ -454,6 +455,7 @@ glue("p3_loc_lowest", loc.lowest, display=False)
 # knowing for the two-layer operator-norm formulation, and it is one more reason why
 # the book works with problem 4 and its flow on the Grassmannian.
 #
+# (departure-proposition3-few-negatives)=
 # ## Where it breaks: fewer than z negative eigenvalues
 #
 # We keep the eigenvectors of a random $C$ (drawn with the eigengap condition of

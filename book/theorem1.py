@@ -272,6 +272,7 @@ glue("l2_guar100", float(wb.lemma2_probability(100, D)), display=False)
 # gap still vanishes, at no explicit rate.
 # :::
 #
+# (departure-theorem1-orientation)=
 # Note the orientation: this theorem needs a wide first layer,
 # $W \in \mathbb{R}^{h\times d}$ with $h \ge d$ and $W^\top W = I_d$, whereas
 # {prf:ref}`Theorem 2 <thm-grassmann>` needs a narrow one, $z \le h \le d$ with
@@ -844,6 +845,7 @@ plt.close(fig)
 # relative gap grows with width, to
 # {glue:text}`c1_free_sigmoid_rel_end_1000:.1f`.
 #
+# (departure-theorem1-figure2)=
 # **Against the paper.** The paper reports that the difference goes to zero for
 # tanh, more slowly for ReLU, and grows with width for the sigmoid. We agree
 # for tanh; for ReLU only for the absolute gap, while the relative gap shows

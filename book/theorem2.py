@@ -151,6 +151,7 @@ print(f"max |Z^T D Z - C| = {np.max(np.abs(Z.T @ D @ Z - C)):.1e}")
 #    $x = Xa$ then $f(x) = F^\top a$.
 # :::
 #
+# (departure-theorem2-orientation)=
 # The theorem assumes $z \le h \le d$ with $W^\top W = I_h$, the opposite
 # orientation from {prf:ref}`Theorem 1 <thm-almost-linear>` ($h \ge d$,
 # $W^\top W = I_d$), so it does not cover the wide networks that Theorem 1 makes
@@ -293,6 +294,7 @@ glue("gap_fac", gap_fac, display=False)
 # tests).
 # :::
 #
+# (departure-theorem2-which-11)=
 # ## Figure 3: training against the flow, at several widths
 #
 # The paper compares the projected gradient descent (11) with the Euler
@@ -781,6 +783,7 @@ plt.close(fig)
 # :::
 
 # %% [markdown]
+# (departure-theorem2-literal-11)=
 # ### The literal training rule (11)
 #
 # The paper's (11) takes a free gradient step and projects each factor back onto

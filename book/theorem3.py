@@ -89,6 +89,7 @@ print(f"device {device}, SIZE = {SIZE}")
 # (the directions orthogonal to the basis).
 
 # %% [markdown]
+# (departure-theorem3-hypotheses)=
 # ## The statement
 #
 # Theorem 3 of {cite}`esser2024dynamics` states the two cases in words: with all
