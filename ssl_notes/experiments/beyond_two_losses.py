@@ -36,6 +36,7 @@ from ssl_notes._validate import (
     as_matrix,
     as_rng,
     check_choice,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_same_shape,
@@ -70,6 +71,9 @@ __all__ = [
     "kernel_blocks",
     "KernelCollapse",
     "kernel_collapse",
+    "DecayRun",
+    "WeightDecay",
+    "weight_decay_check",
 ]
 
 #: The three flows of the chapter, InfoNCE with the dot product, with the cosine,
@@ -985,3 +989,273 @@ def kernel_collapse(
         rate,
         float(2.0 * (nu[1] - nu[0])),
     )
+
+
+# ------------------------------------------------------ weight decay on the factors
+def _decay_gd(C, W, V, beta, penalty, T, eta, big):
+    """Gradient descent on the two-layer loss with a penalty; stops at |M| > big."""
+    A = C + beta * np.eye(C.shape[0]) if penalty == "product" else C
+    fac = beta if penalty == "factor" else 0.0
+    n0 = float(np.linalg.norm(W @ V))
+    n_steps = int(round(T / eta))
+    for k in range(n_steps):
+        M = W @ V
+        if not np.linalg.norm(M) <= big:
+            return W, V, (k * eta), True, n0
+        gW = 2.0 * A @ M @ V.T + 2.0 * fac * W
+        gV = 2.0 * W.T @ A @ M + 2.0 * fac * V
+        W, V = W - eta * gW, V - eta * gV
+    return W, V, T, not np.linalg.norm(W @ V) <= big, n0
+
+
+@dataclass(frozen=True)
+class DecayRun:
+    r"""One gradient-descent run of the two-layer loss with weight decay.
+
+    Attributes
+    ----------
+    penalty : str
+        ``"factor"`` (:math:`\beta(\lVert W\rVert_F^2 + \lVert V\rVert_F^2)`) or
+        ``"product"`` (:math:`\beta\lVert WV\rVert_F^2`).
+    beta, scale : float
+        Penalty weight; for ``"factor"`` the start's :math:`a^2` over the claimed
+        threshold, for ``"product"`` the claimed threshold over beta.
+    predicted : str
+        ``"blow-up"``, ``"shrink"`` (factor) or ``"collapse"``, ``"vanish"``
+        (product), from the claimed threshold.
+    observed : str
+        The same, from the run.
+    norm_ratio : float
+        :math:`\lVert M(t_{\rm end})\rVert_F/\lVert M_0\rVert_F`.
+    align : float
+        :math:`|u_1^\top m_1|`, m_1 the top left singular vector of M at the end.
+    sv_ratio : float
+        :math:`\sigma_2/\sigma_1` of M at the end.
+    t_end, t_pred : float
+        Time the run stopped (blow-up or T); for a factor run started on the ray,
+        the closed-form time at which :math:`\lVert M\rVert_F` reaches ``big``
+        (0 when it never does, and for product runs).
+    """
+
+    penalty: str
+    beta: float
+    scale: float
+    predicted: str
+    observed: str
+    norm_ratio: float
+    align: float
+    sv_ratio: float
+    t_end: float
+    t_pred: float
+
+
+@dataclass(frozen=True)
+class WeightDecay:
+    r"""Weight decay on the factors of f(x) = V^T W^T x, :math:`\lambda_1(C) < 0`.
+
+    Attributes
+    ----------
+    runs : tuple of DecayRun
+    ray_error : float
+        Largest :math:`|L(a) - (\lambda_1a^4 + 2\beta a^2)|` along
+        :math:`W = au_1e^\top, V = ae e'^\top`, over a grid of a, relative to
+        :math:`\beta^2/|\lambda_1|`.
+    barrier : float
+        :math:`a^2` of the largest L on that grid, over :math:`\beta/|\lambda_1|`.
+    curvature : float
+        Smallest :math:`L(\epsilon D)/(\beta\epsilon^2)` over random unit
+        directions D = (W, V), :math:`\epsilon = 10^{-3}` (1 for a strict local
+        minimum at 0 with Hessian :math:`2\beta I`).
+    time_error : float
+        Largest relative gap between ``t_end`` and ``t_pred`` of the factor runs
+        that blew up.
+    passed : bool
+        Every run's observed fate is the predicted one, ``ray_error < 1e-12``,
+        ``|barrier - 1| < 0.02``, ``|curvature - 1| < 0.01`` and
+        ``time_error < 0.05``.
+    """
+
+    runs: tuple[DecayRun, ...]
+    ray_error: float
+    barrier: float
+    curvature: float
+    time_error: float
+    passed: bool
+
+    def table(self) -> str:
+        """The runs, one line each (at most 60 characters)."""
+        head = f"{'penalty':8s} {'beta':>5s} {'scale':>5s} {'predicted':>9s} "
+        lines = [head + f"{'observed':>9s} {'|M|/|M0|':>8s} {'align':>6s}"]
+        for r in self.runs:
+            lines.append(
+                f"{r.penalty:8s} {r.beta:5.2f} {r.scale:5.2f} {r.predicted:>9s} "
+                f"{r.observed:>9s} {r.norm_ratio:8.1e} {r.align:6.3f}"
+            )
+        return "\n".join(lines)
+
+
+def weight_decay_check(
+    C: Any,
+    beta: float = 0.2,
+    scales: Any = (0.5, 0.9, 1.1, 2.0),
+    product_betas: Any = (0.1, 2.0),
+    threshold: float | None = None,
+    product_threshold: float | None = None,
+    h: int = 3,
+    z: int = 2,
+    T: float = 20.0,
+    eta: float = 1e-3,
+    big: float = 1e3,
+    seed: int = 0,
+) -> WeightDecay:
+    r"""Weight decay on the two-layer linear model, :math:`M = WV`, loss
+    :math:`\operatorname{Tr}(M^\top CM)` with :math:`\lambda_1(C) < 0`.
+
+    Factor penalty: :math:`L = \operatorname{Tr}(M^\top CM) + \beta(\lVert
+    W\rVert_F^2 + \lVert V\rVert_F^2)`; along :math:`W = au_1e^\top`,
+    :math:`V = aee'^\top` it is :math:`\lambda_1a^4 + 2\beta a^2`, unbounded below,
+    with a barrier at :math:`a^2 = \beta/|\lambda_1|`; on the ray
+    :math:`s = a^2` obeys :math:`\dot s = 4s(|\lambda_1|s - \beta)`. Runs start on
+    the ray at :math:`a^2 = {\rm scale}\cdot{\rm threshold}` (plus a random
+    perturbation of size :math:`10^{-3}`) and are predicted to blow up iff
+    scale > 1. Product penalty: :math:`\operatorname{Tr}(M^\top(C + \beta I)M)`;
+    from a random start M is predicted to collapse onto :math:`u_1` (and blow
+    up) iff :math:`\beta <` ``product_threshold``, else to vanish.
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d), symmetric, :math:`\lambda_1 < 0`
+    beta : float > 0
+        Factor penalty weight.
+    scales : array_like of float > 0
+    product_betas : array_like of float > 0
+    threshold, product_threshold : float > 0 or None
+        The claimed thresholds: :math:`a^2_* = \beta/|\lambda_1|` and
+        :math:`-\lambda_1` when None (pass wrong ones to see the check fail).
+    h, z : int > 0
+        Hidden width and output dimension.
+    T, eta, big : float > 0
+        Time, step, and the norm of M counted as a blow-up.
+    seed : int >= 0
+    """
+    C = check_symmetric("C", C)
+    lam, U = np.linalg.eigh(C)
+    if not lam[0] < 0:
+        raise ValueError("C: expected a negative smallest eigenvalue")
+    beta = check_positive_float("beta", beta)
+    sc = as_array("scales", scales, ndim=1)
+    pb = as_array("product_betas", product_betas, ndim=1)
+    for name, v in (("scales", sc), ("product_betas", pb)):
+        if v.size == 0 or v.size > 8 or not np.all(v > 0):
+            raise ValueError(f"{name}: expected 1 to 8 positive numbers")
+    a2s = beta / -lam[0]
+    thr = check_positive_float("threshold", threshold, allow_none=True)
+    thr = a2s if thr is None else thr
+    pthr = check_positive_float("product_threshold", product_threshold, True)
+    pthr = -lam[0] if pthr is None else pthr
+    h = check_positive_int("h", h)
+    z = check_positive_int("z", z)
+    T = check_positive_float("T", T)
+    eta = check_positive_float("eta", eta)
+    big = check_positive_float("big", big)
+    n_steps = int(round(T / eta))
+    if n_steps * (len(sc) + len(pb)) > MAX_STEPS:
+        raise ValueError(f"eta: the runs exceed the bound of {MAX_STEPS} steps")
+    if max(sc) * thr > 1e6 * a2s or big > 1e100:
+        raise ValueError("threshold: starts too large to integrate")
+    rng = np.random.default_rng(check_nonnegative_int("seed", seed))
+    d, u1 = C.shape[0], U[:, 0]
+    e, e2 = np.eye(h)[0], np.eye(z)[0]
+    lam1 = -lam[0]
+
+    def fate(W, V):
+        s = np.linalg.svd(W @ V)
+        m1, sv = s[0][:, 0], s[1]
+        ratio = float(sv[1] / sv[0]) if sv.size > 1 and sv[0] > 0 else 0.0
+        return float(abs(u1 @ m1)), ratio
+
+    runs = []
+    for s0 in sc:
+        a = np.sqrt(s0 * thr)
+        W0 = a * np.outer(u1, e) + 1e-3 * rng.standard_normal((d, h))
+        V0 = a * np.outer(e, e2) + 1e-3 * rng.standard_normal((h, z))
+        W, V, t, blew, n0 = _decay_gd(C, W0, V0, beta, "factor", T, eta, big)
+        sa = s0 * thr
+        den = lam1 - beta / sa
+        t_pred = (
+            float(np.log((lam1 - beta / big) / den) / (4 * beta)) if den > 0 else 0.0
+        )
+        small = np.linalg.norm(W @ V) < 1e-3 * n0
+        al, ra = fate(W, V)
+        runs.append(
+            DecayRun(
+                "factor",
+                beta,
+                float(s0),
+                "blow-up" if s0 > 1 else "shrink",
+                "blow-up" if blew else ("shrink" if small else "neither"),
+                float(np.linalg.norm(W @ V) / n0),
+                al,
+                ra,
+                float(t),
+                t_pred,
+            )
+        )
+    for b in pb:
+        W0 = rng.standard_normal((d, h)) / np.sqrt(d)
+        V0 = rng.standard_normal((h, z)) / np.sqrt(h)
+        W, V, t, blew, n0 = _decay_gd(C, W0, V0, float(b), "product", T, eta, big)
+        al, ra = fate(W, V)
+        nr = float(np.linalg.norm(W @ V) / n0)
+        if blew and al > 0.99 and ra < 0.05:
+            obs = "collapse"
+        elif not blew and nr < 0.1:
+            obs = "vanish"
+        else:
+            obs = "neither"
+        runs.append(
+            DecayRun(
+                "product",
+                float(b),
+                float(pthr / b),
+                "collapse" if b < pthr else "vanish",
+                obs,
+                nr,
+                al,
+                ra,
+                float(t),
+                0.0,
+            )
+        )
+    # the landscape along the ray and at 0
+    a_grid = np.sqrt(np.linspace(0.0, 3.0, 3001) * a2s)
+    Ls, errs = [], []
+    for a in a_grid:
+        W, V = a * np.outer(u1, e), a * np.outer(e, e2)
+        M = W @ V
+        L = float(np.sum(M * (C @ M)) + beta * (np.sum(W * W) + np.sum(V * V)))
+        Ls.append(L)
+        errs.append(abs(L - (lam[0] * a**4 + 2 * beta * a**2)))
+    barrier = float(a_grid[int(np.argmax(Ls))] ** 2 / a2s)
+    eps, curv = 1e-3, np.inf
+    for _ in range(20):
+        W, V = rng.standard_normal((d, h)), rng.standard_normal((h, z))
+        nrm = np.sqrt(np.sum(W * W) + np.sum(V * V))
+        W, V = eps * W / nrm, eps * V / nrm
+        M = W @ V
+        L = np.sum(M * (C @ M)) + beta * (np.sum(W * W) + np.sum(V * V))
+        curv = min(curv, float(L / (beta * eps**2)))
+    blown = [r for r in runs if r.penalty == "factor" and r.observed == "blow-up"]
+    terr = max(
+        (abs(r.t_end / r.t_pred - 1) if r.t_pred > 0 else 1.0 for r in blown),
+        default=0.0,
+    )
+    ray_error = float(max(errs) / (beta**2 / lam1))
+    passed = bool(
+        all(r.predicted == r.observed for r in runs)
+        and ray_error < 1e-12
+        and abs(barrier - 1) < 0.02
+        and abs(curv - 1) < 0.01
+        and terr < 0.05
+    )
+    return WeightDecay(tuple(runs), ray_error, barrier, curv, float(terr), passed)

@@ -43,6 +43,11 @@ OVERRIDES = {
         "A0": lambda: _randn(36, 2, seed=9),
         "X_test": lambda: _randn(5, 4, seed=10),
     },
+    # weight decay needs lambda_1(C) < 0; a short run keeps the call fast
+    _PRE + "weight_decay_check": {
+        "C": lambda: np.diag([-1.0, -0.3, 0.5, 1.0]),
+        "T": lambda: 0.5,
+    },
     "losses.multi_contrastive_matrix": {
         "X_pos": lambda: _randn(3, 12, 4, seed=6),
         "X_neg": lambda: _randn(2, 12, 4, seed=7),

@@ -197,3 +197,40 @@ def test_kernel_collapse_rate_and_a_wrong_prediction():
     assert abs(wrong.rate_fit / wrong.rate_pred - 1) > 0.2
     with pytest.raises(ValueError, match="times"):
         b2.kernel_collapse(*Z, A0, Xt, (1.0, 0.5))
+
+
+_CW = np.diag([-1.0, -0.3, 0.5, 1.0])
+
+
+def test_weight_decay_passes_with_the_right_thresholds():
+    wd = b2.weight_decay_check(_CW, 0.2)
+    assert wd.passed
+    assert [r.observed for r in wd.runs] == [
+        "shrink",
+        "shrink",
+        "blow-up",
+        "blow-up",
+        "collapse",
+        "vanish",
+    ]
+
+
+@pytest.mark.parametrize("factor", [4.0, 0.25])
+def test_weight_decay_rejects_a_factor_threshold_off_by_four(factor):
+    wd = b2.weight_decay_check(_CW, 0.2, threshold=factor * 0.2 / 1.0)
+    assert not wd.passed
+
+
+@pytest.mark.parametrize("claimed", [0.05, 5.0])
+def test_weight_decay_rejects_the_wrong_side_of_the_product_threshold(claimed):
+    wd = b2.weight_decay_check(_CW, 0.2, product_threshold=claimed)
+    assert not wd.passed
+    wrong = [r for r in wd.runs if r.predicted != r.observed]
+    assert len(wrong) == 1 and wrong[0].penalty == "product"
+
+
+def test_weight_decay_needs_a_negative_eigenvalue():
+    with pytest.raises(ValueError, match="C"):
+        b2.weight_decay_check(np.eye(3))
+    with pytest.raises(ValueError, match="scales"):
+        b2.weight_decay_check(_CW, scales=(1.0, -1.0))
