@@ -351,7 +351,9 @@ def route_flops(route: str, d: int, h: int, z: int, m: int, grassmann: bool = Fa
         f += 2 * d * h * h + (8 * h * z * z + 3 * z**3) + 2 * h * z * z
         return f + (4 * d * h * h + 4 * h * h * z if grassmann else 0)
     if route == "gd_lowrank":
-        f = 2 * d * d * z + 6 * d * h * z + 2 * d * h + 4 * h * z * z + 9 * z**3
+        # M = WV and W^T(CM): 4dhz; then 4dhk (W Q and X Q^T, k = 2z: the module
+        # docstring's 12dhz) or, for Grassmann, 4dhz (W W^T CM and X V^T)
+        f = 2 * d * d * z + 4 * d * h * z + 2 * d * h + 4 * h * z * z + 9 * z**3
         if grassmann:
             return f + 4 * d * h * z + 4 * h * z * z + 4 * d * z * z
         return f + 4 * d * h * k + 2 * d * z * k + 4 * h * k * k + 9 * k**3
