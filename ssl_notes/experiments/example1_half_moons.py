@@ -189,6 +189,20 @@ def gaussian_inits(
 # ---------------------------------------------- Check 1: the plain loss blows up
 
 
+class _OverStarts:
+    """``worst``/``least`` of one field of the per-start checks of a sweep."""
+
+    checks: tuple
+
+    def worst(self, field: str) -> float:
+        """The largest value of one field of the per-start checks."""
+        return max(float(getattr(c, field)) for c in self.checks)
+
+    def least(self, field: str) -> float:
+        """The smallest value of one field of the per-start checks."""
+        return min(float(getattr(c, field)) for c in self.checks)
+
+
 @dataclass(frozen=True)
 class PlainCheck:
     """Verdict of :func:`check_plain_blowup` on one run.
@@ -293,7 +307,7 @@ def check_plain_blowup(
 
 
 @dataclass(frozen=True, eq=False)
-class PlainSweep:
+class PlainSweep(_OverStarts):
     """Result of :func:`plain_blowup`.
 
     Attributes
@@ -309,14 +323,6 @@ class PlainSweep:
     checks: tuple[PlainCheck, ...]
     runs: tuple[constrained.FlowResult, ...]
     passed: bool
-
-    def worst(self, field: str) -> float:
-        """The largest value of one field of :class:`PlainCheck` over the starts."""
-        return max(float(getattr(c, field)) for c in self.checks)
-
-    def least(self, field: str) -> float:
-        """The smallest value of one field of :class:`PlainCheck` over the starts."""
-        return min(float(getattr(c, field)) for c in self.checks)
 
 
 def plain_blowup(
@@ -467,7 +473,7 @@ def check_scaled_convergence(
 
 
 @dataclass(frozen=True, eq=False)
-class ScaledSweep:
+class ScaledSweep(_OverStarts):
     """Result of :func:`scaled_convergence`.
 
     Attributes
@@ -480,14 +486,6 @@ class ScaledSweep:
     checks: tuple[ScaledCheck, ...]
     runs: tuple[constrained.FlowResult, ...]
     passed: bool
-
-    def worst(self, field: str) -> float:
-        """The largest value of one field of :class:`ScaledCheck` over the starts."""
-        return max(float(getattr(c, field)) for c in self.checks)
-
-    def least(self, field: str) -> float:
-        """The smallest value of one field of :class:`ScaledCheck` over the starts."""
-        return min(float(getattr(c, field)) for c in self.checks)
 
 
 def scaled_convergence(

@@ -169,17 +169,9 @@ _AXE_RUN = """async ([tags, impacts]) => {
 }"""
 
 
-def check_pages(
-    browser,
-    site: Site,
-    pages: list[str],
-    mathjax: Path,
-    screenshots: dict[str, Path] | None = None,
-    check_overflow: bool = True,
-    axe: Path | None = None,
-) -> list[PageReport]:
-    """Load each page (path relative to the site root) and collect a PageReport."""
-    reports = []
+def _context(browser, site: Site, mathjax: Path):
+    """A 1280 px browser context that serves the site, answers MathJax's CDN from the
+    local copy, and blocks every other off-site request."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
 
     def route(r):
@@ -195,6 +187,21 @@ def check_pages(
         return r.abort()  # off-site, not part of the page under test
 
     context.route("**/*", route)
+    return context
+
+
+def check_pages(
+    browser,
+    site: Site,
+    pages: list[str],
+    mathjax: Path,
+    screenshots: dict[str, Path] | None = None,
+    check_overflow: bool = True,
+    axe: Path | None = None,
+) -> list[PageReport]:
+    """Load each page (path relative to the site root) and collect a PageReport."""
+    reports = []
+    context = _context(browser, site, mathjax)
     for rel in pages:
         rep = PageReport(site.base + rel)
         page = context.new_page()
@@ -245,18 +252,7 @@ def hover_tip(browser, site: Site, page_rel: str, link_selector: str, mathjax: P
     """Hover the first link matching ``link_selector`` on a page and return the
     tooltip that appears (sphinx-tippy): its text and how many typeset formulas
     (``mjx-container``) it holds, or None when no tip shows within 5 s."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(site.base):
-            return r.continue_()
-        m = MATHJAX_CDN.match(url)
-        if m and (mathjax / m.group(1).split("?")[0]).exists():
-            return r.fulfill(path=str(mathjax / m.group(1).split("?")[0]))
-        return r.abort()
-
-    context.route("**/*", route)
+    context = _context(browser, site, mathjax)
     page = context.new_page()
     try:
         page.goto(site.base + page_rel, wait_until="load")
